@@ -1,0 +1,160 @@
+"""The ``llmledger`` command line: parsing and rendering only; the work is the public API's."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .exceptions import LLMLedgerError
+from .money import format_usd
+from .pricing import ModelPrice, load_prices
+from .usage._types import ImageUsage, Usage
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="llmledger",
+    help="Know exactly what your LLM calls cost, and stop spending past a limit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(help="Check pricing configs.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Pricing config (default: $LLMLEDGER_CONFIG, llmledger.toml, flujo.toml)."),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error to stderr and exit."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _rate(value: Decimal | None) -> str:
+    return "-" if value is None else f"${value.normalize():f}"
+
+
+@app.command()
+def price(
+    model: Annotated[str, typer.Argument(help='Model, as "provider:model" or a bare name.')],
+    prompt: Annotated[int, typer.Option("--prompt", "-p", min=0, help="Prompt tokens (cache included).")] = 0,
+    completion: Annotated[int, typer.Option("--completion", min=0, help="Completion tokens.")] = 0,
+    cached: Annotated[int, typer.Option("--cached", min=0, help="Cache-read tokens within --prompt.")] = 0,
+    cache_write: Annotated[int, typer.Option("--cache-write", min=0, help="Cache-write tokens within --prompt.")] = 0,
+    images: Annotated[int, typer.Option("--images", min=0, help="Images generated.")] = 0,
+    quality: Annotated[str, typer.Option(help="Image quality.")] = "standard",
+    size: Annotated[str, typer.Option(help="Image size, WxH.")] = "1024x1024",
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Price one call and say where the price came from."""
+    try:
+        table = load_prices(config)
+        usage = Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cached_tokens=cached,
+            cache_write_tokens=cache_write,
+            images=(ImageUsage(count=images, quality=quality, size=size),) if images else (),
+        )
+        cost = table.cost(model, usage)
+    except (LLMLedgerError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        payload = {
+            "model": cost.model,
+            "provider": cost.provider,
+            "total_usd": None if cost.total_usd is None else str(cost.total_usd),
+            "prompt_usd": str(cost.prompt_usd),
+            "cached_usd": str(cost.cached_usd),
+            "cache_write_usd": str(cost.cache_write_usd),
+            "completion_usd": str(cost.completion_usd),
+            "images_usd": str(cost.images_usd),
+            "source": cost.source,
+            "source_detail": cost.source_detail,
+            "reason": cost.reason,
+        }
+        console.print_json(json.dumps(payload))
+        return
+    name = f"{cost.provider}:{cost.model}" if cost.provider else cost.model
+    if cost.total_usd is None:
+        console.print(f"{name}: cost unknown ({cost.reason})", highlight=False)
+        raise typer.Exit(3)
+    console.print(f"{name}: [bold]{format_usd(cost.total_usd, 6)}[/]  (exact: {cost.total_usd.normalize():f})")
+    for label, amount in (
+        ("prompt", cost.prompt_usd),
+        ("cached prompt", cost.cached_usd),
+        ("cache write", cost.cache_write_usd),
+        ("completion", cost.completion_usd),
+        ("images", cost.images_usd),
+    ):
+        if amount:
+            console.print(f"  {label:<14} {format_usd(amount, 6)}", highlight=False)
+    console.print(f"  source: {cost.source} - {cost.source_detail}", highlight=False)
+
+
+@config_app.command("check")
+def config_check(
+    path: Annotated[Path | None, typer.Argument(help="Config file (default: the one found).")] = None,
+) -> None:
+    """Validate a pricing config and list what it prices."""
+    from .config import find_config, read_config
+
+    try:
+        file = path or find_config()
+        if file is None:
+            fail("no config found: set LLMLEDGER_CONFIG or create llmledger.toml")
+        config = read_config(file)
+    except LLMLedgerError as exc:
+        fail(str(exc))
+    console.print(f"{config.path}: OK, strict={'true' if config.strict else 'false'}", highlight=False)
+    console.print(_price_table(list(config.prices.values())))
+
+
+def _price_table(prices: list[ModelPrice]) -> Table:
+    table = Table(title="Configured prices (USD)")
+    for column in ("provider", "model", "prompt / 1K", "cached / 1K", "completion / 1K", "images"):
+        table.add_column(column)
+    for price in prices:
+        images = ", ".join(f"{q} {s} ${v.normalize():f}" for (q, s), v in sorted(price.image_prices.items()))
+        cached = price.cached_prompt_per_million
+        table.add_row(
+            price.provider,
+            price.model,
+            _rate(price.prompt_per_1k),
+            _rate(None if cached is None else cached.scaleb(-3)),
+            _rate(price.completion_per_1k),
+            images or "-",
+        )
+    return table
+
+
+@app.command()
+def demo() -> None:
+    """Price a few sample calls (the batch demo comes with the tracker)."""
+    for model, usage in (
+        ("openai:gpt-4o", Usage(prompt_tokens=1200, completion_tokens=150, cached_tokens=1024)),
+        ("anthropic:claude-sonnet-4-5", Usage(prompt_tokens=5000, completion_tokens=800, cached_tokens=4000)),
+        ("google-gla:gemini-2.5-flash", Usage(prompt_tokens=2000, completion_tokens=900, reasoning_tokens=600)),
+        ("openai:dall-e-3", Usage(images=(ImageUsage(count=2, quality="hd", size="1792x1024"),))),
+    ):
+        cost = load_prices().cost(model, usage)
+        console.print(f"{model:<32} {format_usd(cost.total_usd, 6):>12}  {cost.source_detail}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``llmledger`` command."""
+    app()

@@ -1,0 +1,499 @@
+"""CostTracker: usage -> cost -> record -> ledger, with running totals.
+
+One tracker is one session (a batch run, a pipeline run). It is safe to use from many threads
+and asyncio tasks at once; records are written to the ledger in batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import secrets
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from .exceptions import LedgerError, PricingNotConfiguredError, UsageMissingWarning
+from .ledger import DB_ENV, Ledger, MemoryLedger, open_ledger
+from .ledger.record import CallRecord, LabelValue, SessionInfo
+from .models import split_model_ref
+from .pricing import Cost, ModelPrice, PriceTable, load_prices
+from .reporter import explicit_cost
+from .reports.stats import SessionStats, Totals
+from .usage import ImageUsage, Usage, extract_model, extract_provider, extract_usage
+
+__all__ = ["CostTracker", "Listener"]
+
+logger = logging.getLogger("llmledger.tracker")
+
+Listener = Callable[[CallRecord], None]
+"""Called with every record the tracker takes (progress displays use this)."""
+
+
+class CostTracker:
+    """Record every model call with its usage, cost, model and labels.
+
+    Args:
+        prices: a :class:`~llmledger.PriceTable`, or a config path; default :func:`~llmledger.load_prices`.
+        ledger: a ledger, or a database (SQLite path); default ``$LLMLEDGER_DB``, else in memory.
+        session: the session id; default a new one (time and random suffix).
+        unit_label: the label that groups calls into units of work (``layout_name``), used by
+            the summary's per-unit averages.
+        name: a human name for the session (shown by ``llmledger sessions``).
+        batch_size: records written to the ledger per batch.
+        flush_interval_s: a batch is also written when this much time passed since the last one.
+        clock: seconds since the epoch; injectable for tests.
+    """
+
+    def __init__(
+        self,
+        prices: PriceTable | str | Path | None = None,
+        ledger: Ledger | str | Path | None = None,
+        session: str | None = None,
+        unit_label: str | None = None,
+        *,
+        name: str | None = None,
+        batch_size: int = 500,
+        flush_interval_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.prices = prices if isinstance(prices, PriceTable) else load_prices(prices)
+        """The prices used."""
+        if ledger is None:
+            ledger = os.environ.get(DB_ENV) or MemoryLedger()
+        self.ledger: Ledger = open_ledger(ledger)
+        """Where records go."""
+        self._clock = clock
+        started = clock()
+        self.session_id = session or _new_session_id(started)
+        """This session's id."""
+        self.unit_label = unit_label
+        """The label that groups calls into units."""
+        self.name = name
+        """A human name for the session."""
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._pending: list[CallRecord] = []
+        self._last_flush = time.monotonic()
+        self._seen_request_ids: set[str] = set()
+        self._ids = itertools.count()
+        self._id_prefix = f"{self.session_id}-{secrets.token_hex(3)}-"
+        self._totals = Totals()
+        self._by_operation: dict[str, Totals] = {}
+        self._by_model: dict[str, Totals] = {}
+        self._units: set[str] = set()
+        self._first_ts: float | None = None
+        self._last_ts: float | None = None
+        self._listeners: list[Listener] = []
+        self._price_json: dict[int, tuple[ModelPrice, dict[str, str]]] = {}
+        self._warned_ledger = False
+        self._session_info = SessionInfo(id=self.session_id, started_at=started, unit_label=unit_label, name=name)
+        self._session_written = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"CostTracker(session={self.session_id!r}, calls={self.calls}, total_cost={self.total_cost})"
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def track_api_call(
+        self,
+        operation_type: str,
+        *,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cached_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        images: int | ImageUsage | Sequence[ImageUsage] | None = None,
+        provider: str | None = None,
+        request_id: str | None = None,
+        latency_s: float | None = None,
+        **labels: LabelValue,
+    ) -> Decimal | None:
+        """Record one call from its token counts and return its cost (``None``: unknown).
+
+        Raises:
+            ValueError: a count is negative or not an integer.
+            PricingNotConfiguredError: strict mode and the model has no configured price (the
+                call is recorded as unpriced first).
+        """
+        usage = Usage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cached_tokens=cached_tokens,
+            cache_write_tokens=cache_write_tokens,
+            reasoning_tokens=reasoning_tokens,
+            images=_images(images),
+        )
+        return self.track_usage(
+            usage,
+            operation_type,
+            model=model,
+            provider=provider,
+            request_id=request_id,
+            latency_s=latency_s,
+            **labels,
+        )
+
+    def track_usage(
+        self,
+        usage: Usage | None,
+        operation_type: str,
+        *,
+        model: str | None,
+        provider: str | None = None,
+        request_id: str | None = None,
+        latency_s: float | None = None,
+        cost_usd: Decimal | None = None,
+        **labels: LabelValue,
+    ) -> Decimal | None:
+        """Record one call from a :class:`~llmledger.Usage` and return its cost.
+
+        ``usage=None`` records the call as unpriced. ``cost_usd`` takes a cost as given (an
+        :class:`~llmledger.ExplicitCostReporter`'s) instead of pricing the usage.
+        """
+        prov, name = split_model_ref(model, provider) if model else (provider, None)
+        if cost_usd is not None:
+            cost = Cost(total_usd=cost_usd, source="explicit", source_detail="reported by the caller",
+                        provider=prov, model=name or "")
+        elif usage is None or name is None:
+            cost = Cost.unknown(name or "", prov, "no usage data" if usage is None else "no model")
+        else:
+            try:
+                cost = self.prices.cost(name, usage, provider=prov)
+            except PricingNotConfiguredError:
+                # strict mode: keep the call (unpriced), then tell the caller
+                self._record(operation_type, usage, Cost.unknown(name, prov, "pricing not configured"),
+                             request_id, latency_s, labels, success=True, error=None)
+                raise
+        self._record(operation_type, usage, cost, request_id, latency_s, labels, success=True, error=None)
+        return cost.total_usd
+
+    def track(self, response: Any, operation_type: str, **labels: LabelValue) -> Decimal | None:
+        """Record a call from any response :func:`~llmledger.extract_usage` understands.
+
+        The model and the request id come from the response. A response without usage logs the
+        warning "no usage data" and is recorded unpriced; this never raises into the caller
+        (except in strict mode, for a model the config does not price).
+        """
+        request_id = labels.pop("request_id", None)
+        try:
+            explicit = explicit_cost(response)
+        except ValueError as exc:
+            logger.warning("ignoring the reported cost of %s: %s", operation_type, exc)
+            explicit = None
+        model = _label_str(labels.pop("model", None)) or extract_model(response)
+        provider = _label_str(labels.pop("provider", None)) or extract_provider(response)
+        if request_id is None:
+            request_id = _response_id(response)
+        if explicit is not None:
+            cost_usd, tokens = explicit
+            usage = extract_usage(response) or Usage(prompt_tokens=tokens)
+            if cost_usd is None:
+                return self.track_usage(usage, operation_type, model=model, provider=provider,
+                                        request_id=_label_str(request_id), **labels)
+            return self.track_usage(usage, operation_type, model=model, provider=provider,
+                                    request_id=_label_str(request_id), cost_usd=cost_usd, **labels)
+        usage = extract_usage(response)
+        if usage is None:
+            message = f"no usage data in {type(response).__name__} for {operation_type}: recorded as unpriced"
+            logger.warning(message)
+            warnings.warn(message, UsageMissingWarning, stacklevel=2)
+        return self.track_usage(usage, operation_type, model=model, provider=provider,
+                                request_id=_label_str(request_id), **labels)
+
+    def track_failure(
+        self,
+        operation_type: str,
+        error: BaseException | str,
+        *,
+        model: str | None = None,
+        provider: str | None = None,
+        latency_s: float | None = None,
+        **labels: LabelValue,
+    ) -> None:
+        """Record a failed call: counted, no tokens, no cost."""
+        prov, name = split_model_ref(model, provider) if model else (provider, None)
+        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self._record(operation_type, None, Cost.unknown(name or "", prov, "failed"), None, latency_s, labels,
+                     success=False, error=message)
+
+    def _record(
+        self,
+        operation_type: str,
+        usage: Usage | None,
+        cost: Cost,
+        request_id: str | None,
+        latency_s: float | None,
+        labels: Mapping[str, LabelValue],
+        *,
+        success: bool,
+        error: str | None,
+    ) -> None:
+        now = self._clock()
+        u = usage or _NO_USAGE
+        record = CallRecord(
+            id=f"{self._id_prefix}{next(self._ids):x}",
+            timestamp=now,
+            session_id=self.session_id,
+            operation_type=operation_type,
+            provider=cost.provider,
+            model=cost.model or None,
+            prompt_tokens=u.prompt_tokens,
+            completion_tokens=u.completion_tokens,
+            cached_tokens=u.cached_tokens,
+            cache_write_tokens=u.cache_write_tokens,
+            reasoning_tokens=u.reasoning_tokens,
+            images=tuple((i.quality, i.size, i.count) for i in u.images),
+            requests=u.requests,
+            cost_usd=cost.total_usd,
+            price=self._price_mapping(cost.price),
+            price_source=cost.source if cost.total_usd is not None else None,
+            price_detail=cost.source_detail if cost.total_usd is not None else (cost.reason or ""),
+            labels=labels,
+            request_id=request_id,
+            success=success,
+            error=error,
+            latency_s=latency_s,
+        )
+        flush_now = False
+        with self._lock:
+            if request_id is not None:
+                if request_id in self._seen_request_ids:
+                    logger.warning("request %s was tracked already: not counted again", request_id)
+                    return
+                self._seen_request_ids.add(request_id)
+            self._count(record)
+            self._pending.append(record)
+            if len(self._pending) >= self.batch_size or time.monotonic() - self._last_flush > self.flush_interval_s:
+                flush_now = True
+        for listener in self._listeners:
+            listener(record)
+        if flush_now:
+            self._flush(raise_errors=False)
+
+    def _count(self, record: CallRecord, sign: int = 1) -> None:
+        action = Totals.add if sign > 0 else Totals.remove
+        action(self._totals, record)
+        op = self._by_operation.get(record.operation_type)
+        if op is None:
+            op = self._by_operation[record.operation_type] = Totals()
+        action(op, record)
+        model_key = record.model or "unknown"
+        by_model = self._by_model.get(model_key)
+        if by_model is None:
+            by_model = self._by_model[model_key] = Totals()
+        action(by_model, record)
+        if sign > 0:
+            if self.unit_label is not None:
+                unit = record.labels.get(self.unit_label)
+                if unit is not None:
+                    self._units.add(str(unit))
+            if self._first_ts is None:
+                self._first_ts = record.timestamp
+            self._last_ts = record.timestamp
+
+    def _price_mapping(self, price: ModelPrice | None) -> dict[str, str] | None:
+        if price is None:
+            return None
+        cached = self._price_json.get(id(price))
+        if cached is not None and cached[0] is price:
+            return cached[1]
+        mapping = _describe_price(price)
+        self._price_json[id(price)] = (price, mapping)
+        return mapping
+
+    # -- listeners -----------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(record)`` for every record taken from now on."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write every pending record to the ledger.
+
+        Raises:
+            LedgerError: the ledger cannot be written; the records stay pending (nothing is dropped).
+        """
+        self._flush(raise_errors=True)
+
+    def _flush(self, *, raise_errors: bool) -> None:
+        with self._write_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                self._last_flush = time.monotonic()
+            if not batch and self._session_written:
+                return
+            try:
+                if not self._session_written:
+                    self.ledger.add_session(self._session_info)
+                    self._session_written = True
+                refused = self.ledger.write(batch)
+            except Exception as exc:
+                with self._lock:
+                    self._pending[:0] = batch  # keep them, in order, for the next flush
+                if raise_errors:
+                    raise exc if isinstance(exc, LedgerError) else LedgerError(str(exc)) from exc
+                if not self._warned_ledger:
+                    self._warned_ledger = True
+                    logger.warning("ledger write failed (%s); %d records kept for the next flush", exc, len(batch))
+                return
+            if refused:
+                with self._lock:
+                    for record in refused:
+                        self._count(record, sign=-1)
+                logger.warning("%d records were already in the ledger (same request id): not counted again",
+                               len(refused))
+
+    @property
+    def pending(self) -> int:
+        """Records taken but not yet written to the ledger."""
+        return len(self._pending)
+
+    def close(self) -> None:
+        """Flush and stop; the ledger stays open for its owner."""
+        if not self._closed:
+            self.flush()
+            self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- totals --------------------------------------------------------------------------------
+
+    @property
+    def total_cost(self) -> Decimal:
+        """Sum of the known costs so far (see ``stats().totals.unpriced_calls`` for unknown ones)."""
+        return self._totals.cost_usd
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens so far."""
+        return self._totals.total_tokens
+
+    @property
+    def calls(self) -> int:
+        """Calls recorded so far, failed ones included."""
+        return self._totals.calls
+
+    def stats(self) -> SessionStats:
+        """A snapshot of this session's totals and breakdowns."""
+        with self._lock:
+            return SessionStats(
+                session_id=self.session_id,
+                unit_label=self.unit_label,
+                totals=self._totals.merged(Totals()),
+                units=len(self._units),
+                by_operation={k: v.merged(Totals()) for k, v in self._by_operation.items()},
+                by_model={k: v.merged(Totals()) for k, v in self._by_model.items()},
+                first_ts=self._first_ts,
+                last_ts=self._last_ts,
+            )
+
+    def by_operation(self) -> dict[str, Totals]:
+        """Totals per operation type."""
+        return self.stats().by_operation
+
+    def by_model(self) -> dict[str, Totals]:
+        """Totals per model."""
+        return self.stats().by_model
+
+    def by_label(self, label: str) -> dict[str, Totals]:
+        """Totals per value of any label (flushes, then asks the ledger)."""
+        self.flush()
+        return self.ledger.breakdown(label, self.session_id)
+
+    def records(self) -> Iterable[CallRecord]:
+        """This session's records (flushes, then reads the ledger)."""
+        self.flush()
+        return self.ledger.records(self.session_id)
+
+    # -- summaries -----------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """The session summary as text (the ``COST TRACKING SUMMARY`` block)."""
+        from .reports.text import render_summary
+
+        return render_summary(self.stats())
+
+    def print_summary(self) -> None:
+        """Print :meth:`summary`."""
+        print(self.summary())
+
+    def report(self) -> dict[str, Any]:
+        """The JSON cost report as a dict (costs as exact Decimals)."""
+        from .reports.json_report import build_report
+
+        return build_report(self.stats(), self.records())
+
+    def write_report(self, path: str | Path) -> Path:
+        """Write the JSON cost report; costs are JSON numbers that round-trip exactly."""
+        from .reports.json_report import dumps_exact
+
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dumps_exact(self.report()), encoding="utf-8")
+        return target
+
+
+_NO_USAGE = Usage(requests=1)
+
+
+def _images(images: int | ImageUsage | Sequence[ImageUsage] | None) -> tuple[ImageUsage, ...]:
+    if images is None or images == 0:
+        return ()
+    if isinstance(images, int):
+        return (ImageUsage(count=images),)
+    if isinstance(images, ImageUsage):
+        return (images,)
+    return tuple(images)
+
+
+def _label_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _response_id(response: Any) -> str | None:
+    value = response.get("id") if isinstance(response, Mapping) else getattr(response, "id", None)
+    if value is None and not isinstance(response, Mapping):
+        value = getattr(response, "provider_response_id", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _describe_price(price: ModelPrice) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for key in ("prompt_per_million", "completion_per_million", "cached_prompt_per_million",
+                "cache_write_per_million"):
+        value = getattr(price, key)
+        if value is not None:
+            mapping[key] = str(value)
+    for (quality, size), value in price.image_prices.items():
+        mapping[f"image_{quality}_{size}"] = str(value)
+    return mapping
+
+
+def _new_session_id(started: float) -> str:
+    stamp = datetime.fromtimestamp(started, tz=UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(3)}"
