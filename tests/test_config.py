@@ -54,7 +54,7 @@ def test_issue_example_parses_verbatim(tmp_path: Path) -> None:
         ("hd", "1792x1024"): Decimal("0.120"),
     }
     assert dalle.source == "config"
-    assert dalle.source_detail.endswith('[cost.providers.openai."dall-e-3"]')
+    assert dalle.source_detail.endswith("[cost.providers.openai.dall-e-3]")
 
 
 def test_unquoted_dotted_model_names_mean_the_dotted_model() -> None:

@@ -19,11 +19,12 @@ from openai.types import CreateEmbeddingResponse, ImagesResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
 from pydantic import BaseModel
-from pydantic_ai import Agent
+from pydantic_ai import Agent, AgentRunResult
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
 from llmledger.testing import LocalOpenAIServer, count_prompt_tokens, count_text_tokens
+from llmledger.testing.openai_server import PIXEL_PNG
 
 SYSTEM = "You are terse."  # 14 chars -> 4 tokens
 QUESTION = "Hello there, how are you?"  # 25 chars -> 7 tokens
@@ -87,7 +88,9 @@ def test_completion_ids_are_unique_and_the_reply_is_deterministic(client: openai
 
 
 def test_tools_and_json_schema_add_their_json_length(client: openai.OpenAI) -> None:
-    tools: list[Any] = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    tools: list[Any] = [
+        {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    ]
     completion = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, tools=tools)
 
     tools_json = json.dumps([tools], separators=(",", ":"))
@@ -159,7 +162,9 @@ def test_the_output_cap_truncates_with_finish_reason_length() -> None:
         LocalOpenAIServer(lambda request: "a" * 100) as server,  # 25 tokens
         openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as client,
     ):
-        completion = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_completion_tokens=10)
+        completion = client.chat.completions.create(
+            model="gpt-4o", messages=MESSAGES, max_completion_tokens=10
+        )
         legacy = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=30)
 
     assert completion.choices[0].finish_reason == "length"
@@ -178,15 +183,22 @@ def test_a_reasoning_model_reports_reasoning_tokens(client: openai.OpenAI) -> No
     assert completion.usage.completion_tokens == 3 * DEFAULT_REPLY_TOKENS
     assert capped.choices[0].finish_reason == "length"
     assert capped.usage is not None and capped.usage.completion_tokens_details is not None
-    assert (capped.usage.completion_tokens, capped.usage.completion_tokens_details.reasoning_tokens) == (16, 14)
+    assert (capped.usage.completion_tokens, capped.usage.completion_tokens_details.reasoning_tokens) == (
+        16,
+        14,
+    )
     assert capped.choices[0].message.content is not None and len(capped.choices[0].message.content) == 8
 
 
 def test_a_responder_tool_call_becomes_a_tool_calls_message() -> None:
     def responder(request: dict[str, Any]) -> dict[str, Any]:
-        return {"tool_call": {"name": request["tools"][0]["function"]["name"], "arguments": {"city": "Paris"}}}
+        return {
+            "tool_call": {"name": request["tools"][0]["function"]["name"], "arguments": {"city": "Paris"}}
+        }
 
-    tools: list[Any] = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    tools: list[Any] = [
+        {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    ]
     with (
         LocalOpenAIServer(responder) as server,
         openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as client,
@@ -250,7 +262,12 @@ def test_a_stream_with_include_usage_ends_with_a_usage_chunk(client: openai.Open
 
 
 def test_the_raw_stream_says_usage_null_and_ends_with_done(server: LocalOpenAIServer) -> None:
-    body = {"model": "gpt-4o", "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": True}}
+    body = {
+        "model": "gpt-4o",
+        "messages": MESSAGES,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     status, raw = post_json(server, "/chat/completions", body)
 
     events = [event.removeprefix("data: ") for event in raw.decode().split("\n\n") if event]
@@ -263,9 +280,13 @@ def test_the_raw_stream_says_usage_null_and_ends_with_done(server: LocalOpenAISe
 
 
 def test_a_streamed_tool_call_is_assembled_by_the_sdk() -> None:
-    tools: list[Any] = [{"type": "function", "function": {"name": "final_result", "parameters": {"type": "object"}}}]
+    tools: list[Any] = [
+        {"type": "function", "function": {"name": "final_result", "parameters": {"type": "object"}}}
+    ]
     with (
-        LocalOpenAIServer(lambda request: {"tool_call": {"name": "final_result", "arguments": {"x": 1}}}) as server,
+        LocalOpenAIServer(
+            lambda request: {"tool_call": {"name": "final_result", "arguments": {"x": 1}}}
+        ) as server,
         openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as client,
         client.chat.completions.stream(model="gpt-4o", messages=MESSAGES, tools=tools) as stream,
     ):
@@ -298,7 +319,11 @@ def test_responses_api(client: openai.OpenAI) -> None:
     assert response.status == "completed"
     assert response.output_text.startswith("Offline reply ")
     assert response.usage is not None
-    assert (response.usage.input_tokens, response.usage.output_tokens, response.usage.total_tokens) == (20, 7, 27)
+    assert (response.usage.input_tokens, response.usage.output_tokens, response.usage.total_tokens) == (
+        20,
+        7,
+        27,
+    )
     assert response.usage.input_tokens_details.cached_tokens == 0
     assert response.usage.output_tokens_details.reasoning_tokens == 0
 
@@ -327,7 +352,9 @@ def test_embeddings_default_to_base64_and_decode_to_eight_floats(client: openai.
 
 
 def test_gpt_image_returns_b64_pngs_echoes_size_and_quality_and_reports_usage(client: openai.OpenAI) -> None:
-    result = client.images.generate(model="gpt-image-1", prompt="a cat", size="1024x1536", quality="high", n=2)
+    result = client.images.generate(
+        model="gpt-image-1", prompt="a cat", size="1024x1536", quality="high", n=2
+    )
 
     assert result.data is not None and len(result.data) == 2
     assert result.data[0].b64_json is not None
@@ -384,9 +411,13 @@ def test_an_unknown_path_raises_not_found(client: openai.OpenAI) -> None:
 
 def test_the_fail_header_injects_server_errors_and_rate_limits(client: openai.OpenAI) -> None:
     with pytest.raises(openai.InternalServerError):
-        client.chat.completions.create(model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "500"})
+        client.chat.completions.create(
+            model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "500"}
+        )
     with pytest.raises(openai.RateLimitError) as caught:
-        client.chat.completions.create(model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "429"})
+        client.chat.completions.create(
+            model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "429"}
+        )
     assert caught.value.code == "rate_limit_exceeded"
 
 
@@ -486,14 +517,20 @@ def test_fifty_concurrent_async_requests_are_all_answered() -> None:
 # --- pydantic-ai ------------------------------------------------------------------------------
 
 
-def make_agent(server: LocalOpenAIServer, output_type: Any) -> Agent[None, Any]:
+def run_agent(server: LocalOpenAIServer, output_type: Any, prompt: str) -> AgentRunResult[Any]:
     provider = OpenAIProvider(base_url=server.base_url, api_key="x")
-    return Agent(OpenAIChatModel("gpt-4o-mini", provider=provider), output_type=output_type)
+    agent = Agent(OpenAIChatModel("gpt-4o-mini", provider=provider), output_type=output_type)
+
+    async def main() -> AgentRunResult[Any]:
+        async with agent:  # closes the provider's HTTP client, so no ResourceWarning
+            return await agent.run(prompt)
+
+    return asyncio.run(main())
 
 
 def test_a_pydantic_ai_agent_reports_the_server_usage() -> None:
     with LocalOpenAIServer() as server:
-        result = make_agent(server, str).run_sync(QUESTION)
+        result = run_agent(server, str, QUESTION)
         [request] = server.requests
 
     usage = result.usage  # a property in pydantic-ai 2.x (calling it is deprecated)
@@ -510,8 +547,22 @@ class City(BaseModel):
 
 def test_a_pydantic_ai_agent_gets_structured_output_from_the_default_responder() -> None:
     with LocalOpenAIServer() as server:
-        result = make_agent(server, City).run_sync("Biggest city?")
+        result = run_agent(server, City, "Biggest city?")
         [request] = server.requests
 
     assert result.output == City(name="", population=0)
-    assert request.body["tool_choice"] in ("required", {"type": "function", "function": {"name": "final_result"}})
+    assert request.body["tool_choice"] in (
+        "required",
+        {"type": "function", "function": {"name": "final_result"}},
+    )
+
+
+def test_a_png_data_url_is_priced_by_its_tiles(client: openai.OpenAI) -> None:
+    url = "data:image/png;base64," + base64.b64encode(PIXEL_PNG).decode()  # 1x1 -> one 512px tile
+    content = [{"type": "image_url", "image_url": {"url": url}}]
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": content}]
+    )
+
+    assert completion.usage is not None
+    assert completion.usage.prompt_tokens == 3 + (85 + 170) + 3

@@ -2,16 +2,15 @@
 
 Quick start::
 
-    from llmledger import Usage, load_prices
+    from llmledger import CostTracker
 
-    prices = load_prices()  # llmledger.toml, else the genai-prices catalog
-    cost = prices.cost("openai:gpt-4o", Usage(prompt_tokens=1200, completion_tokens=150))
-    print(cost.total_usd, cost.source)
+    with CostTracker(ledger="llmledger.db", unit_label="layout_name") as tracker:
+        response = client.chat.completions.create(...)
+        tracker.track(response, "detection", layout_name="a.jpg")
+    print(tracker.summary())
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
+from ._version import __version__
 from .exceptions import (
     ConfigError,
     CostUnknownWarning,
@@ -22,27 +21,34 @@ from .exceptions import (
     UsageLimitExceededError,
     UsageMissingWarning,
 )
+from .ledger import Ledger, MemoryLedger, SQLiteLedger
+from .ledger.record import CallRecord
 from .pricing import Cost, ModelPrice, PriceTable, load_prices
+from .progress import CostProgress
 from .reporter import ExplicitCostReporter
+from .tracker import CostTracker
 from .usage import ImageUsage, Usage, extract_model, extract_usage
+from .workers import tracked_map
 
-try:
-    __version__ = _version("llmledger")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
 
 __all__ = [
+    "CallRecord",
     "ConfigError",
     "Cost",
+    "CostProgress",
+    "CostTracker",
     "CostUnknownWarning",
     "ExplicitCostReporter",
     "ImageUsage",
     "LLMLedgerError",
     "LLMLedgerWarning",
+    "Ledger",
     "LedgerError",
+    "MemoryLedger",
     "ModelPrice",
     "PriceTable",
     "PricingNotConfiguredError",
+    "SQLiteLedger",
     "Usage",
     "UsageLimitExceededError",
     "UsageMissingWarning",
@@ -50,4 +56,5 @@ __all__ = [
     "extract_model",
     "extract_usage",
     "load_prices",
+    "tracked_map",
 ]

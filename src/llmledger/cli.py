@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .exceptions import LLMLedgerError
+from .ledger import DEFAULT_DB, Ledger, SessionInfo
 from .money import format_usd
 from .pricing import ModelPrice, load_prices
 from .usage._types import ImageUsage, Usage
@@ -142,6 +145,124 @@ def _price_table(prices: list[ModelPrice]) -> Table:
     return table
 
 
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Ledger database: a SQLite path (default: $LLMLEDGER_DB, else llmledger.db)."),
+]
+SessionOption = Annotated[str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")]
+
+
+def _open(db: str | None) -> Ledger:
+    from .ledger import DB_ENV, open_ledger
+
+    target = db or os.environ.get(DB_ENV) or DEFAULT_DB
+    if "://" not in target and not Path(target).exists():
+        fail(f"no ledger at {target}: run a tracked job first, or pass --db")
+    try:
+        return open_ledger(target)
+    except LLMLedgerError as exc:
+        fail(str(exc))
+
+
+def _pick_session(ledger: Ledger, session: str | None) -> SessionInfo:
+    sessions = ledger.sessions()
+    if not sessions:
+        fail("the ledger has no sessions yet")
+    if session is None:
+        return sessions[-1]
+    for info in sessions:
+        if info.id == session or info.name == session:
+            return info
+    matches = [info for info in sessions if info.id.startswith(session)]
+    if len(matches) == 1:
+        return matches[0]
+    fail(f"no session {session!r} (see `llmledger sessions`)")
+
+
+@app.command()
+def sessions(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the sessions in the ledger with their totals."""
+    ledger = _open(db)
+    rows = []
+    for info in ledger.sessions():
+        totals = ledger.stats(info.id).totals
+        rows.append((info, totals))
+    if as_json:
+        from .reports.json_report import dumps_exact
+
+        print(dumps_exact([
+            {"session_id": i.id, "name": i.name, "started_at": _iso(i.started_at), "unit_label": i.unit_label,
+             "calls": t.calls, "total_tokens": t.total_tokens, "total_cost": t.cost_usd}
+            for i, t in rows
+        ]))
+        return
+    table = Table(title=f"Sessions in {_describe(ledger)}")
+    for column in ("session", "name", "started (UTC)", "calls", "tokens", "cost"):
+        table.add_column(
+            column, justify="right" if column in ("calls", "tokens", "cost") else "left", no_wrap=column == "session"
+        )
+    for info, totals in rows:
+        table.add_row(info.id, info.name or "", _iso(info.started_at)[:19].replace("T", " "),
+                      f"{totals.calls:,}", f"{totals.total_tokens:,}", format_usd(totals.cost_usd))
+    console.print(table)
+
+
+@app.command()
+def summary(
+    db: DbOption = None,
+    session: SessionOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Break down by operation, model, provider or a label.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a session's summary, or a breakdown of it."""
+    from .reports.text import render_summary
+
+    ledger = _open(db)
+    info = _pick_session(ledger, session)
+    if by is None:
+        stats = ledger.stats(info.id, unit_label=info.unit_label)
+        if as_json:
+            from .reports.json_report import dumps_exact, summary_dict
+
+            print(dumps_exact(summary_dict(stats)))
+        else:
+            print(render_summary(stats))
+        return
+    groups = ledger.breakdown(by, info.id)
+    if as_json:
+        from .reports.json_report import dumps_exact
+
+        print(dumps_exact({k: {"calls": v.calls, "total_tokens": v.total_tokens, "total_cost": v.cost_usd}
+                           for k, v in groups.items()}))
+        return
+    table = Table(title=f"Session {info.id} by {by}")
+    for column in (by, "calls", "failed", "input tokens", "output tokens", "cached", "cost", "cost / 1K tok"):
+        table.add_column(column, justify="left" if column == by else "right")
+    for key, t in sorted(groups.items(), key=lambda kv: -kv[1].cost_usd):
+        per_1k = t.cost_per_1k_tokens
+        table.add_row(key, f"{t.calls:,}", f"{t.failed_calls:,}", f"{t.prompt_tokens:,}",
+                      f"{t.completion_tokens:,}", f"{t.cached_tokens:,}", format_usd(t.cost_usd),
+                      format_usd(per_1k) if per_1k is not None else "-")
+    console.print(table)
+
+
+@app.command()
+def report(
+    json_out: Annotated[Path, typer.Option("--json", help="Write the JSON cost report here.")],
+    db: DbOption = None,
+    session: SessionOption = None,
+) -> None:
+    """Write a session's JSON cost report."""
+    from .reports.json_report import build_report, dumps_exact
+
+    ledger = _open(db)
+    info = _pick_session(ledger, session)
+    data = build_report(ledger.stats(info.id, unit_label=info.unit_label), ledger.records(info.id))
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(dumps_exact(data), encoding="utf-8")
+    console.print(f"wrote {json_out} ({len(data['detailed_api_calls']):,} calls)", highlight=False)
+
+
 @app.command()
 def demo() -> None:
     """Price a few sample calls (the batch demo comes with the tracker)."""
@@ -153,6 +274,14 @@ def demo() -> None:
     ):
         cost = load_prices().cost(model, usage)
         console.print(f"{model:<32} {format_usd(cost.total_usd, 6):>12}  {cost.source_detail}", highlight=False)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
+
+
+def _describe(ledger: Ledger) -> str:
+    return str(getattr(ledger, "path", None) or ledger)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .exceptions import ConfigError
 from .models import canonical_provider
@@ -85,12 +85,12 @@ class _CostSection(BaseModel):
     strict: bool = False
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @model_validator(mode="before")
+    @field_validator("strict", mode="before")
     @classmethod
-    def _strict_bool(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "strict" in data and not isinstance(data["strict"], bool):
-            raise ValueError("strict must be true or false")
-        return data
+    def _strict_bool(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false (got {value!r})")
+        return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import secrets
 import threading
 import time
 import warnings
@@ -86,7 +85,7 @@ class CostTracker:
         self._last_flush = time.monotonic()
         self._seen_request_ids: set[str] = set()
         self._ids = itertools.count()
-        self._id_prefix = f"{self.session_id}-{secrets.token_hex(3)}-"
+        self._id_prefix = f"{self.session_id}-{os.urandom(3).hex()}-"
         self._totals = Totals()
         self._by_operation: dict[str, Totals] = {}
         self._by_model: dict[str, Totals] = {}
@@ -496,4 +495,4 @@ def _describe_price(price: ModelPrice) -> dict[str, str]:
 
 def _new_session_id(started: float) -> str:
     stamp = datetime.fromtimestamp(started, tz=UTC).strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{secrets.token_hex(3)}"
+    return f"{stamp}-{os.urandom(3).hex()}"

@@ -46,7 +46,12 @@ CASES: list[tuple[str, type[BaseModel], Usage, str | None]] = [
         ),
         "claude-opus-4-1-20250805",
     ),
-    ("message_no_cache_fields", Message, Usage(prompt_tokens=10, completion_tokens=25), "claude-3-haiku-20240307"),
+    (
+        "message_no_cache_fields",
+        Message,
+        Usage(prompt_tokens=10, completion_tokens=25),
+        "claude-3-haiku-20240307",
+    ),
     (
         "message_start_event",
         RawMessageStartEvent,
@@ -104,7 +109,11 @@ def test_cache_fields_null() -> None:
 def test_delta_with_output_tokens_only() -> None:
     # older API versions sent only the output count on message_delta
     event = RawMessageDeltaEvent.model_validate(
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 15}}
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": 15},
+        }
     )
     assert extract_usage(event) == Usage(completion_tokens=15)
 
@@ -116,7 +125,9 @@ def test_beta_message() -> None:
 
 
 def test_bare_usage() -> None:
-    usage = AnthropicUsage(input_tokens=3, output_tokens=9, cache_read_input_tokens=100, cache_creation_input_tokens=50)
+    usage = AnthropicUsage(
+        input_tokens=3, output_tokens=9, cache_read_input_tokens=100, cache_creation_input_tokens=50
+    )
     assert extract_usage(usage) == Usage(
         prompt_tokens=153, completion_tokens=9, cached_tokens=100, cache_write_tokens=50
     )

@@ -9,14 +9,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion
 from pydantic_ai.usage import RunUsage
 
 import llmledger.usage
-from llmledger.usage import _extract
-from llmledger.usage import Usage, extract_model, extract_provider, extract_usage
+from llmledger.usage import Usage, _extract, extract_model, extract_provider, extract_usage
 
 RESPONSES = Path(__file__).parents[1] / "fixtures" / "responses"
 
@@ -30,7 +29,13 @@ def test_all_matches_public_names() -> None:
     public = {name for name in dir(llmledger.usage) if not name.startswith("_")}
     modules = {"anthropic", "annotations", "google", "openai", "pydantic_ai"}
     assert set(llmledger.usage.__all__) == public - modules
-    assert set(llmledger.usage.__all__) == {"ImageUsage", "Usage", "extract_model", "extract_provider", "extract_usage"}
+    assert set(llmledger.usage.__all__) == {
+        "ImageUsage",
+        "Usage",
+        "extract_model",
+        "extract_provider",
+        "extract_usage",
+    }
 
 
 def test_import_loads_no_sdk() -> None:
@@ -92,7 +97,9 @@ def test_no_model_or_provider_is_none(obj: Any) -> None:
     ],
     ids=repr,
 )
-def test_malformed_or_inconsistent_is_none_and_logged(usage: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_or_inconsistent_is_none_and_logged(
+    usage: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="llmledger.usage"):
         assert extract_usage({"object": "chat.completion", "model": "gpt-4o", "usage": usage}) is None
     assert [record.name for record in caplog.records] == ["llmledger.usage"]
@@ -136,7 +143,9 @@ def test_provider(obj: Any, provider: str | None) -> None:
 
 def test_shared_input_output_shape() -> None:
     # with no cache counts, OpenAI Responses, Anthropic and pydantic-ai read input/output alike
-    assert extract_usage({"input_tokens": 10, "output_tokens": 2}) == Usage(prompt_tokens=10, completion_tokens=2)
+    assert extract_usage({"input_tokens": 10, "output_tokens": 2}) == Usage(
+        prompt_tokens=10, completion_tokens=2
+    )
     assert extract_usage({"id": "x", "usage": {"input_tokens": 10, "output_tokens": 2}}) == Usage(
         prompt_tokens=10, completion_tokens=2
     )
@@ -159,7 +168,9 @@ def test_handler_cached_by_class() -> None:
 
 
 def test_generic_containers_not_cached() -> None:
-    openai_like = SimpleNamespace(object="chat.completion", usage={"prompt_tokens": 5, "completion_tokens": 1})
+    openai_like = SimpleNamespace(
+        object="chat.completion", usage={"prompt_tokens": 5, "completion_tokens": 1}
+    )
     anthropic_like = SimpleNamespace(type="message", usage={"input_tokens": 5, "cache_read_input_tokens": 7})
     assert extract_usage(openai_like) == Usage(prompt_tokens=5, completion_tokens=1)
     assert extract_usage(anthropic_like) == Usage(prompt_tokens=12, cached_tokens=7)
@@ -167,20 +178,48 @@ def test_generic_containers_not_cached() -> None:
     assert SimpleNamespace not in _extract._handlers
 
 
+KEYS = [
+    "usage",
+    "usageMetadata",
+    "usage_metadata",
+    "type",
+    "object",
+    "model",
+    "data",
+    "created",
+    "kind",
+    "parts",
+    "prompt_tokens",
+    "completion_tokens",
+    "input_tokens",
+    "output_tokens",
+    "details",
+    "cache_read_input_tokens",
+    "promptTokenCount",
+    "response",
+    "message",
+    "requests",
+    "cache_read_tokens",
+]
+MARKERS = [
+    "message",
+    "message_start",
+    "message_delta",
+    "response.completed",
+    "response",
+    "chat.completion",
+    "list",
+]
+keys = st.sampled_from(KEYS)
+markers = st.sampled_from(MARKERS)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=False) | markers,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=4),
     max_leaves=12,
 )
-keys = st.sampled_from(
-    [
-        "usage", "usageMetadata", "usage_metadata", "type", "object", "model", "data", "created", "kind", "parts",
-        "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens", "cache_read_input_tokens",
-        "promptTokenCount", "response", "message", "requests", "cache_read_tokens", "details",
-    ]
-)  # fmt: skip
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(keys, json_values, max_size=6))
 def test_any_json_never_raises(body: dict[str, Any]) -> None:
     logging.getLogger("llmledger.usage").disabled = True

@@ -14,7 +14,11 @@ from pydantic_ai.usage import RequestUsage, RunUsage
 from llmledger.usage import Usage, extract_model, extract_provider, extract_usage
 
 CACHED_REQUEST = RequestUsage(
-    input_tokens=1200, cache_read_tokens=1000, cache_write_tokens=100, output_tokens=50, output_reasoning_tokens=20
+    input_tokens=1200,
+    cache_read_tokens=1000,
+    cache_write_tokens=100,
+    output_tokens=50,
+    output_reasoning_tokens=20,
 )
 CACHED_USAGE = Usage(
     prompt_tokens=1200, completion_tokens=50, cached_tokens=1000, cache_write_tokens=100, reasoning_tokens=20
@@ -25,7 +29,11 @@ def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     return ModelResponse(
         parts=[TextPart("Paris.")],
         usage=RequestUsage(
-            input_tokens=1200, cache_read_tokens=1000, cache_write_tokens=100, output_tokens=50, details={"reasoning_tokens": 20}
+            input_tokens=1200,
+            cache_read_tokens=1000,
+            cache_write_tokens=100,
+            output_tokens=50,
+            details={"reasoning_tokens": 20},
         ),
         provider_name="anthropic",
     )
@@ -50,12 +58,12 @@ def test_run_usage_requests() -> None:
 
 
 def test_reasoning_from_details() -> None:
-    assert extract_usage(RequestUsage(input_tokens=10, output_tokens=300, details={"reasoning_tokens": 256})) == Usage(
-        prompt_tokens=10, completion_tokens=300, reasoning_tokens=256
-    )
-    assert extract_usage(RequestUsage(input_tokens=10, output_tokens=300, details={"thoughts_tokens": 200})) == Usage(
-        prompt_tokens=10, completion_tokens=300, reasoning_tokens=200
-    )
+    assert extract_usage(
+        RequestUsage(input_tokens=10, output_tokens=300, details={"reasoning_tokens": 256})
+    ) == Usage(prompt_tokens=10, completion_tokens=300, reasoning_tokens=256)
+    assert extract_usage(
+        RequestUsage(input_tokens=10, output_tokens=300, details={"thoughts_tokens": 200})
+    ) == Usage(prompt_tokens=10, completion_tokens=300, reasoning_tokens=200)
 
 
 def test_empty_usage_is_none() -> None:
@@ -67,7 +75,10 @@ def test_empty_usage_is_none() -> None:
 
 def test_model_response() -> None:
     response = ModelResponse(
-        parts=[TextPart("hi")], usage=CACHED_REQUEST, model_name="claude-sonnet-4-5-20250929", provider_name="anthropic"
+        parts=[TextPart("hi")],
+        usage=CACHED_REQUEST,
+        model_name="claude-sonnet-4-5-20250929",
+        provider_name="anthropic",
     )
     assert extract_usage(response) == CACHED_USAGE
     assert extract_model(response) == "claude-sonnet-4-5-20250929"
@@ -97,7 +108,9 @@ def test_model_response() -> None:
         (None, None, None, None),
     ],
 )
-def test_provider(provider_name: str | None, model_id: str | None, model_name: str | None, expected: str | None) -> None:
+def test_provider(
+    provider_name: str | None, model_id: str | None, model_name: str | None, expected: str | None
+) -> None:
     response = ModelResponse(
         parts=[TextPart("hi")], model_name=model_name, model_id=model_id, provider_name=provider_name
     )
@@ -116,7 +129,9 @@ def test_agent_run_with_function_model() -> None:
 def test_agent_run_with_test_model() -> None:
     result = Agent(TestModel()).run_sync("hello")
     usage = extract_usage(result)
-    assert usage == Usage(prompt_tokens=result.usage.input_tokens, completion_tokens=result.usage.output_tokens)
+    assert usage == Usage(
+        prompt_tokens=result.usage.input_tokens, completion_tokens=result.usage.output_tokens
+    )
     assert usage.prompt_tokens > 0
     assert extract_model(result) == "test"
     assert extract_provider(result) is None

@@ -40,7 +40,7 @@ def aggregate_sql(group: str | None, where: str) -> str:
     select = ", ".join(_SUMS)
     if group is None:
         return f"SELECT {select}, MIN(ts), MAX(ts) FROM llmledger_calls {where}"
-    return f"SELECT {group} AS grp, {select} FROM llmledger_calls {where} GROUP BY {group}"
+    return f"SELECT {group} AS grp, {select} FROM llmledger_calls {where} GROUP BY 1"
 
 
 def totals_from_row(row: Iterable[Any]) -> Totals:

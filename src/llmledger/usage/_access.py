@@ -17,6 +17,9 @@ class MalformedUsageError(ValueError):
     """A usage field that is present but is not a non-negative integer."""
 
 
+_NOT_OBJECTS = (bool, int, float, str, bytes, list, tuple)
+
+
 def get(obj: Any, *names: str) -> Any:
     """Return the first of ``names`` that ``obj`` holds with a value other than ``None``.
 
@@ -28,6 +31,9 @@ def get(obj: Any, *names: str) -> Any:
 
     Returns:
         The value, or ``None`` when no name is present (or all are ``None``).
+
+    Raises:
+        MalformedUsageError: ``obj`` is a number, string or sequence, where an object was expected.
     """
     if obj is None:
         return None
@@ -37,6 +43,8 @@ def get(obj: Any, *names: str) -> Any:
             if value is not None:
                 return value
         return None
+    if isinstance(obj, _NOT_OBJECTS):
+        raise MalformedUsageError(f"expected an object with {names[0]}, got {obj!r}")
     for name in names:
         value = getattr(obj, name, None)
         if value is not None:

@@ -100,7 +100,7 @@ def _recognise(obj: Any) -> _Shape | None:
 
     if get(obj, "kind") == "response" and has(obj, "parts"):
         return _PYDANTIC_AI_RESPONSE
-    if has(obj, "created") and has(obj, "data"):
+    if object_ is None and has(obj, "created") and has(obj, "data"):
         return _OPENAI_IMAGES
 
     # a bare usage object
@@ -170,13 +170,15 @@ def extract_usage(obj: Any) -> Usage | None:
         Never raises: counts that are malformed, or inconsistent (more cached tokens than prompt tokens),
         give ``None`` and a warning on the ``llmledger.usage`` logger.
     """
+    shape = None
     try:
         shape = _shape(obj)
         if shape is None:
             return None
         return shape.usage(obj)
     except Exception as exc:
-        logger.warning("Could not read usage from %s: %s", type(obj).__qualname__, exc)
+        read_as = f" as {shape.name}" if shape is not None else ""
+        logger.warning("Could not read usage from %s%s: %s", type(obj).__qualname__, read_as, exc)
         return None
 
 

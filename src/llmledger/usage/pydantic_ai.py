@@ -7,7 +7,8 @@ back), and ``output_tokens`` includes ``output_reasoning_tokens``. Reasoning is 
 
 A run result's ``usage`` is a property in pydantic-ai 2 and a method in pydantic-ai 1; both are read.
 (pydantic-ai 2's ``RunUsage`` is itself callable, with a deprecation warning, so it is never called.)
-``requests`` is ``RunUsage.requests``; a ``RequestUsage`` or ``ModelResponse`` is one request.
+``requests`` is ``RunUsage.requests``; a ``RequestUsage`` or ``ModelResponse`` is one request. pydantic-ai
+defaults every count to 0, so usage whose token counts are all 0 (a response that reported none) is ``None``.
 
 The provider comes from the response's ``provider_name`` (``openai``, ``anthropic``, and ``google``,
 ``google-gla``, ``google-cloud`` or ``google-vertex`` for Google), else from a ``model_id`` such as
