@@ -60,7 +60,9 @@ def test_chat_cost_by_hand(strict_table: PriceTable) -> None:
 
 
 def test_cached_tokens_priced_at_cached_rate(strict_table: PriceTable) -> None:
-    cost = strict_table.cost("openai:gpt-4o", Usage(prompt_tokens=2000, cached_tokens=1536, completion_tokens=10))
+    cost = strict_table.cost(
+        "openai:gpt-4o", Usage(prompt_tokens=2000, cached_tokens=1536, completion_tokens=10)
+    )
     # 464 * 0.005/1k + 1536 * 0.0025/1k + 10 * 0.015/1k
     assert cost.prompt_usd == Decimal("0.00232")
     assert cost.cached_usd == Decimal("0.00384")
@@ -115,7 +117,9 @@ def test_strict_failure_message_and_no_catalog(strict_table: PriceTable) -> None
 
 def test_strict_dall_e_3_message_exact() -> None:
     table = PriceTable(strict=True)
-    with pytest.raises(PricingNotConfiguredError, match=r"^Pricing not configured for provider=openai, model=dall-e-3$"):
+    with pytest.raises(
+        PricingNotConfiguredError, match=r"^Pricing not configured for provider=openai, model=dall-e-3$"
+    ):
         table.cost("openai:dall-e-3", Usage(images=(ImageUsage(count=1),)))
 
 
@@ -140,7 +144,8 @@ def test_catalog_image_prices_from_llmledger_data_file() -> None:
     assert "llmledger catalog" in cost.source_detail
     # gpt-image-1: token prices from genai-prices, per-image prices from the data file
     cost = table.cost(
-        "openai:gpt-image-1", Usage(prompt_tokens=100, images=(ImageUsage(count=1, quality="high", size="1024x1536"),))
+        "openai:gpt-image-1",
+        Usage(prompt_tokens=100, images=(ImageUsage(count=1, quality="high", size="1024x1536"),)),
     )
     assert cost.total_usd == Decimal("0.0005") + Decimal("0.25")
 
@@ -231,7 +236,9 @@ def test_cost_is_additive(a: Usage, b: Usage) -> None:
     assert cost == PROPERTY_TABLE.cost("p:m", a).total_usd + PROPERTY_TABLE.cost("p:m", b).total_usd  # type: ignore[operator]
 
 
-@given(usages(), st.sampled_from(["prompt", "completion", "images"]), st.integers(min_value=1, max_value=10_000))
+@given(
+    usages(), st.sampled_from(["prompt", "completion", "images"]), st.integers(min_value=1, max_value=10_000)
+)
 def test_cost_is_monotone(usage: Usage, what: str, extra: int) -> None:
     more = {
         "prompt": Usage(prompt_tokens=extra),

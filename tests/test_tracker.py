@@ -85,7 +85,12 @@ def test_o3_call_costs_exactly_and_appears_in_report() -> None:
         "layout_name": "test_layout.jpg",
         "master_id": "1011A_1011_05",
         "model": "o3",
-        "token_usage": {"prompt_tokens": 1200, "completion_tokens": 150, "total_tokens": 1350, "cached_tokens": 0},
+        "token_usage": {
+            "prompt_tokens": 1200,
+            "completion_tokens": 150,
+            "total_tokens": 1350,
+            "cached_tokens": 0,
+        },
         "total_cost": Decimal("0.0036"),
         "timestamp": "2026-01-01T00:00:02+00:00",
     }
@@ -158,7 +163,9 @@ def test_threads_give_exact_totals() -> None:
 
     def work(t: int) -> None:
         for i in range(1000):
-            tracker.track_api_call("op", model="o3", prompt_tokens=1000 + t, completion_tokens=i % 7, worker=t)
+            tracker.track_api_call(
+                "op", model="o3", prompt_tokens=1000 + t, completion_tokens=i % 7, worker=t
+            )
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(32)]
     for thread in threads:
@@ -170,9 +177,11 @@ def test_threads_give_exact_totals() -> None:
     expected_completion = 32 * sum(i % 7 for i in range(1000))
     assert tracker.calls == 32_000
     assert tracker.total_tokens == expected_prompt + expected_completion
-    assert tracker.total_cost == (
-        Decimal(expected_prompt) * Decimal("0.002") + Decimal(expected_completion) * Decimal("0.008")
-    ) / 1000
+    assert (
+        tracker.total_cost
+        == (Decimal(expected_prompt) * Decimal("0.002") + Decimal(expected_completion) * Decimal("0.008"))
+        / 1000
+    )
     assert len(ledger) == 32_000
     assert len({r.id for r in ledger.records()}) == 32_000
     assert ledger.stats().totals.cost_usd == tracker.total_cost

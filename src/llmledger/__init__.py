@@ -30,7 +30,6 @@ from .tracker import CostTracker
 from .usage import ImageUsage, Usage, extract_model, extract_usage
 from .workers import tracked_map
 
-
 __all__ = [
     "CallRecord",
     "ConfigError",

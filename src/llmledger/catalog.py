@@ -84,7 +84,10 @@ def _genai_price(provider: str | None, model: str) -> ModelPrice | None:
         context_window=info.context_window,
         source="catalog",
         source_detail=f"genai-prices {genai_prices_version()} ({found_provider.id}/{info.id})",
-        **base,
+        prompt_per_million=base.get("prompt_per_million"),
+        completion_per_million=base.get("completion_per_million"),
+        cached_prompt_per_million=base.get("cached_prompt_per_million"),
+        cache_write_per_million=base.get("cache_write_per_million"),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .exceptions import LLMLedgerError
@@ -31,18 +32,32 @@ app = typer.Typer(
 config_app = typer.Typer(help="Check pricing configs.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _Consoles:
+    """Consoles made when first used, so the terminal width is read at run time."""
+
+    @property
+    def out(self) -> Console:
+        return Console(soft_wrap=True)
+
+    @property
+    def err(self) -> Console:
+        return Console(stderr=True, soft_wrap=True)
+
+
+_consoles = _Consoles()
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Pricing config (default: $LLMLEDGER_CONFIG, llmledger.toml, flujo.toml)."),
+    typer.Option(
+        "--config", "-c", help="Pricing config (default: $LLMLEDGER_CONFIG, llmledger.toml, flujo.toml)."
+    ),
 ]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error to stderr and exit."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    _consoles.err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -56,7 +71,9 @@ def price(
     prompt: Annotated[int, typer.Option("--prompt", "-p", min=0, help="Prompt tokens (cache included).")] = 0,
     completion: Annotated[int, typer.Option("--completion", min=0, help="Completion tokens.")] = 0,
     cached: Annotated[int, typer.Option("--cached", min=0, help="Cache-read tokens within --prompt.")] = 0,
-    cache_write: Annotated[int, typer.Option("--cache-write", min=0, help="Cache-write tokens within --prompt.")] = 0,
+    cache_write: Annotated[
+        int, typer.Option("--cache-write", min=0, help="Cache-write tokens within --prompt.")
+    ] = 0,
     images: Annotated[int, typer.Option("--images", min=0, help="Images generated.")] = 0,
     quality: Annotated[str, typer.Option(help="Image quality.")] = "standard",
     size: Annotated[str, typer.Option(help="Image size, WxH.")] = "1024x1024",
@@ -90,13 +107,15 @@ def price(
             "source_detail": cost.source_detail,
             "reason": cost.reason,
         }
-        console.print_json(json.dumps(payload))
+        _consoles.out.print_json(json.dumps(payload))
         return
     name = f"{cost.provider}:{cost.model}" if cost.provider else cost.model
     if cost.total_usd is None:
-        console.print(f"{name}: cost unknown ({cost.reason})", highlight=False)
+        _consoles.out.print(f"{name}: cost unknown ({cost.reason})", markup=False)
         raise typer.Exit(3)
-    console.print(f"{name}: [bold]{format_usd(cost.total_usd, 6)}[/]  (exact: {cost.total_usd.normalize():f})")
+    _consoles.out.print(
+        f"{escape(name)}: [bold]{format_usd(cost.total_usd, 6)}[/]  (exact: {cost.total_usd.normalize():f})"
+    )
     for label, amount in (
         ("prompt", cost.prompt_usd),
         ("cached prompt", cost.cached_usd),
@@ -105,8 +124,8 @@ def price(
         ("images", cost.images_usd),
     ):
         if amount:
-            console.print(f"  {label:<14} {format_usd(amount, 6)}", highlight=False)
-    console.print(f"  source: {cost.source} - {cost.source_detail}", highlight=False)
+            _consoles.out.print(f"  {label:<14} {format_usd(amount, 6)}", highlight=False)
+    _consoles.out.print(f"  source: {cost.source} - {cost.source_detail}", highlight=False, markup=False)
 
 
 @config_app.command("check")
@@ -123,8 +142,8 @@ def config_check(
         config = read_config(file)
     except LLMLedgerError as exc:
         fail(str(exc))
-    console.print(f"{config.path}: OK, strict={'true' if config.strict else 'false'}", highlight=False)
-    console.print(_price_table(list(config.prices.values())))
+    _consoles.out.print(f"{config.path}: OK, strict={'true' if config.strict else 'false'}", markup=False)
+    _consoles.out.print(_price_table(list(config.prices.values())))
 
 
 def _price_table(prices: list[ModelPrice]) -> Table:
@@ -149,7 +168,9 @@ DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Ledger database: a SQLite path (default: $LLMLEDGER_DB, else llmledger.db)."),
 ]
-SessionOption = Annotated[str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")]
+SessionOption = Annotated[
+    str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")
+]
 
 
 def _open(db: str | None) -> Ledger:
@@ -190,28 +211,49 @@ def sessions(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json"
     if as_json:
         from .reports.json_report import dumps_exact
 
-        print(dumps_exact([
-            {"session_id": i.id, "name": i.name, "started_at": _iso(i.started_at), "unit_label": i.unit_label,
-             "calls": t.calls, "total_tokens": t.total_tokens, "total_cost": t.cost_usd}
-            for i, t in rows
-        ]))
+        print(
+            dumps_exact(
+                [
+                    {
+                        "session_id": i.id,
+                        "name": i.name,
+                        "started_at": _iso(i.started_at),
+                        "unit_label": i.unit_label,
+                        "calls": t.calls,
+                        "total_tokens": t.total_tokens,
+                        "total_cost": t.cost_usd,
+                    }
+                    for i, t in rows
+                ]
+            )
+        )
         return
     table = Table(title=f"Sessions in {_describe(ledger)}")
     for column in ("session", "name", "started (UTC)", "calls", "tokens", "cost"):
         table.add_column(
-            column, justify="right" if column in ("calls", "tokens", "cost") else "left", no_wrap=column == "session"
+            column,
+            justify="right" if column in ("calls", "tokens", "cost") else "left",
+            no_wrap=column == "session",
         )
     for info, totals in rows:
-        table.add_row(info.id, info.name or "", _iso(info.started_at)[:19].replace("T", " "),
-                      f"{totals.calls:,}", f"{totals.total_tokens:,}", format_usd(totals.cost_usd))
-    console.print(table)
+        table.add_row(
+            info.id,
+            info.name or "",
+            _iso(info.started_at)[:19].replace("T", " "),
+            f"{totals.calls:,}",
+            f"{totals.total_tokens:,}",
+            format_usd(totals.cost_usd),
+        )
+    _consoles.out.print(table)
 
 
 @app.command()
 def summary(
     db: DbOption = None,
     session: SessionOption = None,
-    by: Annotated[str | None, typer.Option("--by", help="Break down by operation, model, provider or a label.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Break down by operation, model, provider or a label.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show a session's summary, or a breakdown of it."""
@@ -232,18 +274,31 @@ def summary(
     if as_json:
         from .reports.json_report import dumps_exact
 
-        print(dumps_exact({k: {"calls": v.calls, "total_tokens": v.total_tokens, "total_cost": v.cost_usd}
-                           for k, v in groups.items()}))
+        print(
+            dumps_exact(
+                {
+                    k: {"calls": v.calls, "total_tokens": v.total_tokens, "total_cost": v.cost_usd}
+                    for k, v in groups.items()
+                }
+            )
+        )
         return
     table = Table(title=f"Session {info.id} by {by}")
     for column in (by, "calls", "failed", "input tokens", "output tokens", "cached", "cost", "cost / 1K tok"):
         table.add_column(column, justify="left" if column == by else "right")
     for key, t in sorted(groups.items(), key=lambda kv: -kv[1].cost_usd):
         per_1k = t.cost_per_1k_tokens
-        table.add_row(key, f"{t.calls:,}", f"{t.failed_calls:,}", f"{t.prompt_tokens:,}",
-                      f"{t.completion_tokens:,}", f"{t.cached_tokens:,}", format_usd(t.cost_usd),
-                      format_usd(per_1k) if per_1k is not None else "-")
-    console.print(table)
+        table.add_row(
+            key,
+            f"{t.calls:,}",
+            f"{t.failed_calls:,}",
+            f"{t.prompt_tokens:,}",
+            f"{t.completion_tokens:,}",
+            f"{t.cached_tokens:,}",
+            format_usd(t.cost_usd),
+            format_usd(per_1k) if per_1k is not None else "-",
+        )
+    _consoles.out.print(table)
 
 
 @app.command()
@@ -260,20 +315,62 @@ def report(
     data = build_report(ledger.stats(info.id, unit_label=info.unit_label), ledger.records(info.id))
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(dumps_exact(data), encoding="utf-8")
-    console.print(f"wrote {json_out} ({len(data['detailed_api_calls']):,} calls)", highlight=False)
+    _consoles.out.print(f"wrote {json_out} ({len(data['detailed_api_calls']):,} calls)", highlight=False)
 
 
 @app.command()
-def demo() -> None:
-    """Price a few sample calls (the batch demo comes with the tracker)."""
-    for model, usage in (
-        ("openai:gpt-4o", Usage(prompt_tokens=1200, completion_tokens=150, cached_tokens=1024)),
-        ("anthropic:claude-sonnet-4-5", Usage(prompt_tokens=5000, completion_tokens=800, cached_tokens=4000)),
-        ("google-gla:gemini-2.5-flash", Usage(prompt_tokens=2000, completion_tokens=900, reasoning_tokens=600)),
-        ("openai:dall-e-3", Usage(images=(ImageUsage(count=2, quality="hd", size="1792x1024"),))),
-    ):
-        cost = load_prices().cost(model, usage)
-        console.print(f"{model:<32} {format_usd(cost.total_usd, 6):>12}  {cost.source_detail}", highlight=False)
+def demo(
+    one_at_a_time: Annotated[
+        bool, typer.Option("--one-at-a-time", help="Run only the one-call-per-(layout, master) mode.")
+    ] = False,
+    hybrid: Annotated[
+        bool, typer.Option("--hybrid", help="Run only the one-panel-count-per-layout mode.")
+    ] = False,
+    fallback: Annotated[
+        bool | None,
+        typer.Option(
+            "--fallback-one-at-a-time/--no-fallback-one-at-a-time",
+            help="Check masters a panel count leaves uncertain one at a time (default: on if both run).",
+        ),
+    ] = None,
+    layouts: Annotated[int, typer.Option("--layouts", min=1, help="Page layouts to process.")] = 3,
+    masters: Annotated[int, typer.Option("--masters", min=1, help="Master images per layout.")] = 41,
+    workers: Annotated[int, typer.Option("--concurrent-workers", min=1, help="Worker processes.")] = 8,
+    track_costs: Annotated[
+        bool, typer.Option("--enable-cost-tracking/--no-cost-tracking", help="Track costs in the ledger.")
+    ] = True,
+    cost_report: Annotated[
+        Path | None,
+        typer.Option("--cost-report", help="Write JSON cost reports (r.json -> r.hybrid.json, ...)."),
+    ] = None,
+    db: Annotated[Path, typer.Option("--db", help="The SQLite ledger to write.")] = Path(DEFAULT_DB),
+    model: Annotated[str, typer.Option("--model", help="The vision model to call.")] = "gpt-4o",
+    live: Annotated[
+        bool, typer.Option("--live", help="Call the real OpenAI API (needs OPENAI_API_KEY; costs money).")
+    ] = False,
+    plain: Annotated[bool, typer.Option("--plain", help="Plain progress lines instead of a bar.")] = False,
+) -> None:
+    """Run the batch demo: layouts matched against masters, one at a time and hybrid, costs compared."""
+    from .demo import MODES, run_demo
+
+    chosen = (one_at_a_time, hybrid)
+    modes = [mode for mode, wanted in zip(MODES, chosen, strict=True) if wanted] or list(MODES)
+    try:
+        run_demo(
+            modes,
+            layouts=layouts,
+            masters=masters,
+            workers=workers,
+            fallback=fallback,
+            track_costs=track_costs,
+            db=db,
+            cost_report=cost_report,
+            model=model,
+            live=live,
+            plain=True if plain else None,
+        )
+    except (LLMLedgerError, ValueError) as exc:
+        fail(str(exc))
 
 
 def _iso(ts: float) -> str:

@@ -233,9 +233,7 @@ def _model_price(
             try:
                 limits[key] = _Limit(value=value).value
             except ValidationError as exc:
-                raise ConfigError(
-                    _plain(exc.errors()[0]["msg"]), path=file, table=table, key=key
-                ) from None
+                raise ConfigError(_plain(exc.errors()[0]["msg"]), path=file, table=table, key=key) from None
         elif catalog and key in _CATALOG_KEYS:
             meta[key] = str(value)
         else:
@@ -256,7 +254,10 @@ def _model_price(
         source_detail=detail,
         max_output_tokens=limits.get("max_output_tokens"),
         context_window=limits.get("context_window"),
-        **rates,
+        prompt_per_million=rates.get("prompt_per_million"),
+        completion_per_million=rates.get("completion_per_million"),
+        cached_prompt_per_million=rates.get("cached_prompt_per_million"),
+        cache_write_per_million=rates.get("cache_write_per_million"),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .exceptions import CostUnknownWarning, PricingNotConfiguredError
 from .models import split_model_ref
@@ -75,6 +75,23 @@ class ModelPrice:
     """Where this price came from."""
     source_detail: str = ""
     """The file and table, or the catalog and version, this price came from."""
+    per_token: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None] = field(
+        init=False, repr=False, compare=False
+    )
+    """USD per token for prompt, cache-read, cache-write and completion tokens (fallbacks applied)."""
+
+    def __post_init__(self) -> None:
+        prompt = self.prompt_per_million
+        cached = self.cached_prompt_per_million if self.cached_prompt_per_million is not None else prompt
+        written = self.cache_write_per_million if self.cache_write_per_million is not None else prompt
+        object.__setattr__(
+            self,
+            "per_token",
+            tuple(
+                None if r is None else r.scaleb(_MILLION_EXP)
+                for r in (prompt, cached, written, self.completion_per_million)
+            ),
+        )
 
     @property
     def prompt_per_1k(self) -> Decimal | None:
@@ -113,44 +130,41 @@ def _apply_tier(base: ModelPrice, tier: PriceTier) -> ModelPrice:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Cost:
+class Cost(NamedTuple):
     """The cost of a usage under one price, with its breakdown.
 
     ``total_usd`` is ``None`` when the cost is unknown (no price, or a price that does not cover
     part of the usage): unknown is never reported as $0.
+
+    Fields: ``total_usd`` (the whole cost, or ``None``); the breakdown ``prompt_usd`` (prompt
+    tokens that are neither cache reads nor writes), ``cached_usd`` (cache reads),
+    ``cache_write_usd``, ``completion_usd`` (reasoning included) and ``images_usd``; ``source``
+    (``config``, ``catalog`` or ``explicit``; ``None`` without a price) and ``source_detail``
+    (the config file and table, or the catalog and version); ``provider`` and ``model`` as
+    priced; ``price``, the :class:`ModelPrice` used; ``reason``, why the cost is unknown.
+
+    A named tuple rather than a frozen dataclass: it is built once per tracked call, and a
+    tuple is built five times faster (see ``benchmarks/bench_pricing.py``).
     """
 
     total_usd: Decimal | None
-    """The whole cost, or ``None`` when unknown."""
     prompt_usd: Decimal = ZERO
-    """Prompt tokens that are neither cache reads nor writes."""
     cached_usd: Decimal = ZERO
-    """Cache-read tokens."""
     cache_write_usd: Decimal = ZERO
-    """Cache-write tokens."""
     completion_usd: Decimal = ZERO
-    """Completion tokens (reasoning included)."""
     images_usd: Decimal = ZERO
-    """Generated images."""
     source: PriceSource | None = None
-    """Where the price came from; ``None`` when no price was found."""
     source_detail: str = ""
-    """The config file and table, or catalog and version, of the price."""
     provider: str | None = None
-    """The provider the price is for."""
     model: str = ""
-    """The model priced."""
     price: ModelPrice | None = None
-    """The price used."""
     reason: str | None = None
-    """Why the cost is unknown, when it is."""
 
     @classmethod
     def unknown(cls, model: str, provider: str | None, reason: str, price: ModelPrice | None = None) -> Cost:
         """A cost that could not be computed, with the reason."""
         return cls(
-            total_usd=None,
+            None,
             provider=provider,
             model=model,
             reason=reason,
@@ -160,58 +174,75 @@ class Cost:
         )
 
 
-def _per_token(rate: Decimal | None) -> Decimal | None:
-    return None if rate is None else rate.scaleb(_MILLION_EXP)
-
-
 def compute_cost(price: ModelPrice, usage: Usage) -> tuple[Cost | None, str | None]:
     """Price ``usage`` with ``price``; returns ``(cost, None)`` or ``(None, reason)``."""
-    rates = price.rates_for(usage.prompt_tokens) if price.tiers else price
-    prompt_rate = rates.prompt_per_million
-    cached = usage.cached_tokens
-    written = usage.cache_write_tokens
-    plain_prompt = usage.prompt_tokens - cached - written
-    cached_rate = rates.cached_prompt_per_million if rates.cached_prompt_per_million is not None else prompt_rate
-    write_rate = rates.cache_write_per_million if rates.cache_write_per_million is not None else prompt_rate
-    completion_rate = rates.completion_per_million
-    for count, rate, what in (
-        (plain_prompt, prompt_rate, "prompt tokens"),
-        (cached, cached_rate, "cached prompt tokens"),
-        (written, write_rate, "cache write tokens"),
-        (usage.completion_tokens, completion_rate, "completion tokens"),
-    ):
-        if count and rate is None:
-            return None, f"no price for {what}"
-    prompt_usd = (plain_prompt * prompt_rate).scaleb(_MILLION_EXP) if plain_prompt else ZERO  # type: ignore[operator]
-    cached_usd = (cached * cached_rate).scaleb(_MILLION_EXP) if cached else ZERO  # type: ignore[operator]
-    write_usd = (written * write_rate).scaleb(_MILLION_EXP) if written else ZERO  # type: ignore[operator]
-    completion_usd = (
-        (usage.completion_tokens * completion_rate).scaleb(_MILLION_EXP)  # type: ignore[operator]
-        if usage.completion_tokens
-        else ZERO
+    return compute_cost_of(
+        price,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.cached_tokens,
+        usage.cache_write_tokens,
+        usage.images,
     )
-    images_usd = ZERO
-    for image in usage.images:
-        per_image = price.image_prices.get((image.quality, image.size))
-        if per_image is None:
-            return None, f"no price for {image.quality} {image.size} images"
-        images_usd += image.count * per_image
+
+
+def compute_cost_of(
+    price: ModelPrice,
+    prompt: int,
+    completion: int,
+    cached: int,
+    written: int,
+    images: tuple[ImageUsage, ...] = (),
+) -> tuple[Cost | None, str | None]:
+    """:func:`compute_cost` from validated counts (the tracker's hot path skips building a Usage)."""
+    rates = price.rates_for(prompt) if price.tiers else price
+    prompt_rate, cached_rate, write_rate, completion_rate = rates.per_token
+    plain_prompt = prompt - cached - written
+    try:
+        prompt_usd: Decimal = plain_prompt * prompt_rate if plain_prompt else ZERO  # type: ignore[operator,assignment]
+        cached_usd: Decimal = cached * cached_rate if cached else ZERO  # type: ignore[operator,assignment]
+        write_usd: Decimal = written * write_rate if written else ZERO  # type: ignore[operator,assignment]
+        completion_usd: Decimal = completion * completion_rate if completion else ZERO  # type: ignore[operator,assignment]
+    except TypeError:  # a rate is None: that part of the usage has no price
+        return None, _missing_rate(rates, plain_prompt, cached, written, completion)
+    total: Decimal = prompt_usd + cached_usd + write_usd + completion_usd
+    images_usd: Decimal = ZERO
+    if images:
+        for image in images:
+            per_image = price.image_prices.get((image.quality, image.size))
+            if per_image is None:
+                return None, f"no price for {image.quality} {image.size} images"
+            images_usd += image.count * per_image
+        total += images_usd
     return (
         Cost(
-            total_usd=prompt_usd + cached_usd + write_usd + completion_usd + images_usd,
-            prompt_usd=prompt_usd,
-            cached_usd=cached_usd,
-            cache_write_usd=write_usd,
-            completion_usd=completion_usd,
-            images_usd=images_usd,
-            source=price.source,
-            source_detail=rates.source_detail,
-            provider=price.provider,
-            model=price.model,
-            price=rates,
+            total,
+            prompt_usd,
+            cached_usd,
+            write_usd,
+            completion_usd,
+            images_usd,
+            price.source,
+            rates.source_detail,
+            price.provider,
+            price.model,
+            rates,
+            None,
         ),
         None,
     )
+
+
+def _missing_rate(price: ModelPrice, plain_prompt: int, cached: int, written: int, completion: int) -> str:
+    for count, rate, what in zip(
+        (plain_prompt, cached, written, completion),
+        price.per_token,
+        ("prompt tokens", "cached prompt tokens", "cache write tokens", "completion tokens"),
+        strict=True,
+    ):
+        if count and rate is None:
+            return f"no price for {what}"
+    return "incomplete price"  # pragma: no cover
 
 
 class PriceTable:
@@ -302,17 +333,40 @@ class PriceTable:
         Raises:
             PricingNotConfiguredError: in strict mode, for a model or image size the config lacks.
         """
+        return self.cost_of(
+            model,
+            provider,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.cached_tokens,
+            usage.cache_write_tokens,
+            usage.images,
+        )
+
+    def cost_of(
+        self,
+        model: str,
+        provider: str | None,
+        prompt: int,
+        completion: int,
+        cached: int = 0,
+        written: int = 0,
+        images: tuple[ImageUsage, ...] = (),
+    ) -> Cost:
+        """:meth:`cost` from counts that already satisfy :class:`Usage`'s rules (the tracker's hot path)."""
         price = self.lookup(model, provider=provider)
         if price is None:
             return self._unknown(model, provider, "no price in config or catalog", None)
-        cost, reason = compute_cost(price, usage)
+        cost, reason = compute_cost_of(price, prompt, completion, cached, written, images)
         if cost is None:
             if self.strict:
                 raise PricingNotConfiguredError(price.provider, price.model, detail=reason)
             return self._unknown(model, provider, reason or "incomplete price", price)
         return cost
 
-    def check(self, model: str, *, provider: str | None = None, images: Iterable[ImageUsage] = ()) -> ModelPrice:
+    def check(
+        self, model: str, *, provider: str | None = None, images: Iterable[ImageUsage] = ()
+    ) -> ModelPrice:
         """Check up front that ``model`` (and these image sizes) can be priced; return its price.
 
         Raises:

@@ -19,13 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from .exceptions import LedgerError, PricingNotConfiguredError, UsageMissingWarning
+from .exceptions import CostUnknownWarning, LedgerError, PricingNotConfiguredError, UsageMissingWarning
 from .ledger import DB_ENV, Ledger, MemoryLedger, open_ledger
 from .ledger.record import CallRecord, LabelValue, SessionInfo
 from .models import split_model_ref
+from .money import ZERO
 from .pricing import Cost, ModelPrice, PriceTable, load_prices
 from .reporter import explicit_cost
-from .reports.stats import SessionStats, Totals
+from .reports.stats import SessionStats, Totals, counts_to_totals, totals_to_counts
 from .usage import ImageUsage, Usage, extract_model, extract_provider, extract_usage
 
 __all__ = ["CostTracker", "Listener"]
@@ -86,16 +87,18 @@ class CostTracker:
         self._seen_request_ids: set[str] = set()
         self._ids = itertools.count()
         self._id_prefix = f"{self.session_id}-{os.urandom(3).hex()}-"
-        self._totals = Totals()
-        self._by_operation: dict[str, Totals] = {}
-        self._by_model: dict[str, Totals] = {}
+        # running sums per (operation, model): see reports.stats.counts_to_totals for the layout
+        self._groups: dict[tuple[str, str], list[Any]] = {}
         self._units: set[str] = set()
         self._first_ts: float | None = None
         self._last_ts: float | None = None
         self._listeners: list[Listener] = []
         self._price_json: dict[int, tuple[ModelPrice, dict[str, str]]] = {}
+        self._model_refs: dict[tuple[str, str | None], tuple[str | None, str]] = {}
         self._warned_ledger = False
-        self._session_info = SessionInfo(id=self.session_id, started_at=started, unit_label=unit_label, name=name)
+        self._session_info = SessionInfo(
+            id=self.session_id, started_at=started, unit_label=unit_label, name=name
+        )
         self._session_written = False
         self._closed = False
 
@@ -127,23 +130,60 @@ class CostTracker:
             PricingNotConfiguredError: strict mode and the model has no configured price (the
                 call is recorded as unpriced first).
         """
-        usage = Usage(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cached_tokens=cached_tokens,
-            cache_write_tokens=cache_write_tokens,
-            reasoning_tokens=reasoning_tokens,
-            images=_images(images),
+        if images or not (
+            type(prompt_tokens) is int
+            and type(completion_tokens) is int
+            and type(cached_tokens) is int
+            and type(cache_write_tokens) is int
+            and type(reasoning_tokens) is int
+            and cached_tokens >= 0
+            and cache_write_tokens >= 0
+            and cached_tokens + cache_write_tokens <= prompt_tokens
+            and 0 <= reasoning_tokens <= completion_tokens
+        ):
+            # the general path: Usage validates (and raises a clear ValueError)
+            usage = Usage(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                cached_tokens=cached_tokens,
+                cache_write_tokens=cache_write_tokens,
+                reasoning_tokens=reasoning_tokens,
+                images=_images(images),
+            )
+            return self._track_usage(
+                usage, operation_type, model, provider, request_id, latency_s, None, labels
+            )
+        # the hot path: counts already valid, no Usage object needed
+        counts = (
+            prompt_tokens,
+            completion_tokens,
+            cached_tokens,
+            cache_write_tokens,
+            reasoning_tokens,
+            (),
+            1,
         )
-        return self.track_usage(
-            usage,
-            operation_type,
-            model=model,
-            provider=provider,
-            request_id=request_id,
-            latency_s=latency_s,
-            **labels,
-        )
+        prov, name = self._split(model, provider)
+        if name is None:
+            return self._track_usage(None, operation_type, None, prov, request_id, latency_s, None, labels)
+        try:
+            cost = self.prices.cost_of(
+                name, prov, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens
+            )
+        except PricingNotConfiguredError:
+            self._record(
+                operation_type,
+                counts,
+                Cost.unknown(name, prov, "pricing not configured"),
+                request_id,
+                latency_s,
+                labels,
+                success=True,
+                error=None,
+            )
+            raise
+        self._record(operation_type, counts, cost, request_id, latency_s, labels, success=True, error=None)
+        return cost.total_usd
 
     def track_usage(
         self,
@@ -162,22 +202,68 @@ class CostTracker:
         ``usage=None`` records the call as unpriced. ``cost_usd`` takes a cost as given (an
         :class:`~llmledger.ExplicitCostReporter`'s) instead of pricing the usage.
         """
-        prov, name = split_model_ref(model, provider) if model else (provider, None)
+        return self._track_usage(
+            usage, operation_type, model, provider, request_id, latency_s, cost_usd, labels
+        )
+
+    def _track_usage(
+        self,
+        usage: Usage | None,
+        operation_type: str,
+        model: str | None,
+        provider: str | None,
+        request_id: str | None,
+        latency_s: float | None,
+        cost_usd: Decimal | None,
+        labels: Mapping[str, LabelValue],
+    ) -> Decimal | None:
+        prov, name = self._split(model, provider)
         if cost_usd is not None:
-            cost = Cost(total_usd=cost_usd, source="explicit", source_detail="reported by the caller",
-                        provider=prov, model=name or "")
-        elif usage is None or name is None:
-            cost = Cost.unknown(name or "", prov, "no usage data" if usage is None else "no model")
+            cost = Cost(
+                total_usd=cost_usd,
+                source="explicit",
+                source_detail="reported by the caller",
+                provider=prov,
+                model=name or "",
+            )
+        elif usage is None:
+            cost = Cost.unknown(name or "", prov, "no usage data")
+        elif name is None:
+            warnings.warn(
+                f"{operation_type}: no model given, the call is recorded unpriced",
+                CostUnknownWarning,
+                stacklevel=2,
+            )
+            cost = Cost.unknown("", prov, "no model")
         else:
             try:
                 cost = self.prices.cost(name, usage, provider=prov)
             except PricingNotConfiguredError:
                 # strict mode: keep the call (unpriced), then tell the caller
-                self._record(operation_type, usage, Cost.unknown(name, prov, "pricing not configured"),
-                             request_id, latency_s, labels, success=True, error=None)
+                self._record(
+                    operation_type,
+                    _counts(usage),
+                    Cost.unknown(name, prov, "pricing not configured"),
+                    request_id,
+                    latency_s,
+                    labels,
+                    success=True,
+                    error=None,
+                )
                 raise
-        self._record(operation_type, usage, cost, request_id, latency_s, labels, success=True, error=None)
+        self._record(
+            operation_type, _counts(usage), cost, request_id, latency_s, labels, success=True, error=None
+        )
         return cost.total_usd
+
+    def _split(self, model: str | None, provider: str | None) -> tuple[str | None, str | None]:
+        if not model:
+            return provider, None
+        key = (model, provider)
+        found = self._model_refs.get(key)
+        if found is None:
+            found = self._model_refs[key] = split_model_ref(model, provider)
+        return found
 
     def track(self, response: Any, operation_type: str, **labels: LabelValue) -> Decimal | None:
         """Record a call from any response :func:`~llmledger.extract_usage` understands.
@@ -196,21 +282,18 @@ class CostTracker:
         provider = _label_str(labels.pop("provider", None)) or extract_provider(response)
         if request_id is None:
             request_id = _response_id(response)
+        cost_usd: Decimal | None = None
+        usage = extract_usage(response)
         if explicit is not None:
             cost_usd, tokens = explicit
-            usage = extract_usage(response) or Usage(prompt_tokens=tokens)
-            if cost_usd is None:
-                return self.track_usage(usage, operation_type, model=model, provider=provider,
-                                        request_id=_label_str(request_id), **labels)
-            return self.track_usage(usage, operation_type, model=model, provider=provider,
-                                    request_id=_label_str(request_id), cost_usd=cost_usd, **labels)
-        usage = extract_usage(response)
-        if usage is None:
+            usage = usage or Usage(prompt_tokens=tokens)
+        elif usage is None:
             message = f"no usage data in {type(response).__name__} for {operation_type}: recorded as unpriced"
             logger.warning(message)
             warnings.warn(message, UsageMissingWarning, stacklevel=2)
-        return self.track_usage(usage, operation_type, model=model, provider=provider,
-                                request_id=_label_str(request_id), **labels)
+        return self._track_usage(
+            usage, operation_type, model, provider, _label_str(request_id), None, cost_usd, labels
+        )
 
     def track_failure(
         self,
@@ -225,13 +308,21 @@ class CostTracker:
         """Record a failed call: counted, no tokens, no cost."""
         prov, name = split_model_ref(model, provider) if model else (provider, None)
         message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        self._record(operation_type, None, Cost.unknown(name or "", prov, "failed"), None, latency_s, labels,
-                     success=False, error=message)
+        self._record(
+            operation_type,
+            _FAILED,
+            Cost.unknown(name or "", prov, "failed"),
+            None,
+            latency_s,
+            labels,
+            success=False,
+            error=message,
+        )
 
     def _record(
         self,
         operation_type: str,
-        usage: Usage | None,
+        counts: _Counts,
         cost: Cost,
         request_id: str | None,
         latency_s: float | None,
@@ -240,31 +331,35 @@ class CostTracker:
         success: bool,
         error: str | None,
     ) -> None:
-        now = self._clock()
-        u = usage or _NO_USAGE
-        record = CallRecord(
-            id=f"{self._id_prefix}{next(self._ids):x}",
-            timestamp=now,
-            session_id=self.session_id,
-            operation_type=operation_type,
-            provider=cost.provider,
-            model=cost.model or None,
-            prompt_tokens=u.prompt_tokens,
-            completion_tokens=u.completion_tokens,
-            cached_tokens=u.cached_tokens,
-            cache_write_tokens=u.cache_write_tokens,
-            reasoning_tokens=u.reasoning_tokens,
-            images=tuple((i.quality, i.size, i.count) for i in u.images),
-            requests=u.requests,
-            cost_usd=cost.total_usd,
-            price=self._price_mapping(cost.price),
-            price_source=cost.source if cost.total_usd is not None else None,
-            price_detail=cost.source_detail if cost.total_usd is not None else (cost.reason or ""),
-            labels=labels,
-            request_id=request_id,
-            success=success,
-            error=error,
-            latency_s=latency_s,
+        prompt, completion, cached, written, reasoning, images, requests = counts
+        known = cost.total_usd is not None
+        # positional, in field order: the hot path (see CallRecord's docstring)
+        record = _new_record(
+            CallRecord,
+            (
+                f"{self._id_prefix}{next(self._ids):x}",
+                self._clock(),
+                self.session_id,
+                operation_type,
+                cost.provider,
+                cost.model or None,
+                prompt,
+                completion,
+                cached,
+                written,
+                reasoning,
+                images,
+                requests,
+                cost.total_usd,
+                self._price_mapping(cost.price),
+                cost.source if known else None,
+                cost.source_detail if known else (cost.reason or ""),
+                labels,
+                request_id,
+                success,
+                error,
+                latency_s,
+            ),
         )
         flush_now = False
         with self._lock:
@@ -275,33 +370,50 @@ class CostTracker:
                 self._seen_request_ids.add(request_id)
             self._count(record)
             self._pending.append(record)
-            if len(self._pending) >= self.batch_size or time.monotonic() - self._last_flush > self.flush_interval_s:
+            if (
+                len(self._pending) >= self.batch_size
+                or time.monotonic() - self._last_flush > self.flush_interval_s
+            ):
                 flush_now = True
         for listener in self._listeners:
             listener(record)
         if flush_now:
             self._flush(raise_errors=False)
 
-    def _count(self, record: CallRecord, sign: int = 1) -> None:
-        action = Totals.add if sign > 0 else Totals.remove
-        action(self._totals, record)
-        op = self._by_operation.get(record.operation_type)
-        if op is None:
-            op = self._by_operation[record.operation_type] = Totals()
-        action(op, record)
-        model_key = record.model or "unknown"
-        by_model = self._by_model.get(model_key)
-        if by_model is None:
-            by_model = self._by_model[model_key] = Totals()
-        action(by_model, record)
-        if sign > 0:
-            if self.unit_label is not None:
-                unit = record.labels.get(self.unit_label)
-                if unit is not None:
-                    self._units.add(str(unit))
-            if self._first_ts is None:
-                self._first_ts = record.timestamp
-            self._last_ts = record.timestamp
+    def _count(self, record: CallRecord) -> None:
+        """Add a record to the running sums (kept per operation and model; caller holds the lock)."""
+        key = (record.operation_type, record.model or "unknown")
+        acc = self._groups.get(key)
+        if acc is None:
+            acc = self._groups[key] = [0, 0, 0, 0, 0, 0, 0, 0, 0, ZERO]
+        acc[0] += 1
+        if not record.success:
+            acc[1] += 1
+        elif record.cost_usd is None:
+            acc[2] += 1
+        else:
+            acc[9] += record.cost_usd
+        acc[3] += record.prompt_tokens
+        acc[4] += record.completion_tokens
+        acc[5] += record.cached_tokens
+        acc[6] += record.cache_write_tokens
+        acc[7] += record.reasoning_tokens
+        if record.images:
+            acc[8] += record.image_count
+        if self.unit_label is not None:
+            unit = record.labels.get(self.unit_label)
+            if unit is not None:
+                self._units.add(str(unit))
+        if self._first_ts is None:
+            self._first_ts = record.timestamp
+        self._last_ts = record.timestamp
+
+    def _uncount(self, record: CallRecord) -> None:
+        """Take a record back out of the running sums (a duplicate the ledger refused)."""
+        acc = self._groups[record.operation_type, record.model or "unknown"]
+        totals = counts_to_totals(acc)
+        totals.remove(record)
+        acc[:] = totals_to_counts(totals)
 
     def _price_mapping(self, price: ModelPrice | None) -> dict[str, str] | None:
         if price is None:
@@ -352,14 +464,17 @@ class CostTracker:
                     raise exc if isinstance(exc, LedgerError) else LedgerError(str(exc)) from exc
                 if not self._warned_ledger:
                     self._warned_ledger = True
-                    logger.warning("ledger write failed (%s); %d records kept for the next flush", exc, len(batch))
+                    logger.warning(
+                        "ledger write failed (%s); %d records kept for the next flush", exc, len(batch)
+                    )
                 return
             if refused:
                 with self._lock:
                     for record in refused:
-                        self._count(record, sign=-1)
-                logger.warning("%d records were already in the ledger (same request id): not counted again",
-                               len(refused))
+                        self._uncount(record)
+                logger.warning(
+                    "%d records were already in the ledger (same request id): not counted again", len(refused)
+                )
 
     @property
     def pending(self) -> int:
@@ -385,31 +500,37 @@ class CostTracker:
     @property
     def total_cost(self) -> Decimal:
         """Sum of the known costs so far (see ``stats().totals.unpriced_calls`` for unknown ones)."""
-        return self._totals.cost_usd
+        with self._lock:
+            return sum((acc[9] for acc in self._groups.values()), ZERO)
 
     @property
     def total_tokens(self) -> int:
         """Prompt plus completion tokens so far."""
-        return self._totals.total_tokens
+        with self._lock:
+            return sum(acc[3] + acc[4] for acc in self._groups.values())
 
     @property
     def calls(self) -> int:
         """Calls recorded so far, failed ones included."""
-        return self._totals.calls
+        with self._lock:
+            return sum(acc[0] for acc in self._groups.values())
 
     def stats(self) -> SessionStats:
         """A snapshot of this session's totals and breakdowns."""
         with self._lock:
-            return SessionStats(
+            groups = [(key, counts_to_totals(acc)) for key, acc in self._groups.items()]
+            stats = SessionStats(
                 session_id=self.session_id,
                 unit_label=self.unit_label,
-                totals=self._totals.merged(Totals()),
                 units=len(self._units),
-                by_operation={k: v.merged(Totals()) for k, v in self._by_operation.items()},
-                by_model={k: v.merged(Totals()) for k, v in self._by_model.items()},
                 first_ts=self._first_ts,
                 last_ts=self._last_ts,
             )
+        for (operation, model), totals in groups:
+            stats.totals = stats.totals.merged(totals)
+            stats.by_operation[operation] = stats.by_operation.get(operation, Totals()).merged(totals)
+            stats.by_model[model] = stats.by_model.get(model, Totals()).merged(totals)
+        return stats
 
     def by_operation(self) -> dict[str, Totals]:
         """Totals per operation type."""
@@ -457,7 +578,24 @@ class CostTracker:
         return target
 
 
-_NO_USAGE = Usage(requests=1)
+_Counts = tuple[int, int, int, int, int, tuple[tuple[str, str, int], ...], int]
+_FAILED: _Counts = (0, 0, 0, 0, 0, (), 1)
+_new_record = tuple.__new__
+
+
+def _counts(usage: Usage | None) -> _Counts:
+    if usage is None:
+        return _FAILED
+    images = tuple((i.quality, i.size, i.count) for i in usage.images) if usage.images else ()
+    return (
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.cached_tokens,
+        usage.cache_write_tokens,
+        usage.reasoning_tokens,
+        images,
+        usage.requests,
+    )
 
 
 def _images(images: int | ImageUsage | Sequence[ImageUsage] | None) -> tuple[ImageUsage, ...]:
@@ -483,8 +621,12 @@ def _response_id(response: Any) -> str | None:
 
 def _describe_price(price: ModelPrice) -> dict[str, str]:
     mapping: dict[str, str] = {}
-    for key in ("prompt_per_million", "completion_per_million", "cached_prompt_per_million",
-                "cache_write_per_million"):
+    for key in (
+        "prompt_per_million",
+        "completion_per_million",
+        "cached_prompt_per_million",
+        "cache_write_per_million",
+    ):
         value = getattr(price, key)
         if value is not None:
             mapping[key] = str(value)

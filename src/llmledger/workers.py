@@ -107,6 +107,7 @@ def tracked_map(
     operation_type: str,
     workers: int = 8,
     labels: Mapping[str, LabelValue] | Callable[[T], Mapping[str, LabelValue]] | None = None,
+    model: str | None = None,
     executor: Literal["process", "thread"] = "process",
     mp_context: Any = None,
 ) -> list[MapOutcome[T, R]]:
@@ -115,7 +116,9 @@ def tracked_map(
     ``fn(item)`` returns ``(result, response_or_usage)``; it must be picklable (a module-level
     function) for processes. At most ``workers`` items are in flight at once. A worker that
     raises is recorded with :meth:`CostTracker.track_failure` and the map goes on; a worker
-    process that dies fails only the items it was running.
+    process that dies fails only the items it was running. ``model`` prices calls whose
+    response does not name one (``fn`` returning a bare :class:`Usage`). ``executor="thread"``
+    runs ``fn`` in threads instead, for calls that only wait on the network.
 
     Returns:
         One :class:`MapOutcome` per item, in input order.
@@ -131,13 +134,13 @@ def tracked_map(
     def record(index: int, item: T, result: Any, data: CallData | None, error: str | None) -> None:
         extra = dict(item_labels(item))
         if error is not None or data is None:
-            tracker.track_failure(operation_type, error or "no result", **extra)
+            tracker.track_failure(operation_type, error or "no result", **extra)  # type: ignore[arg-type]
             outcomes[index] = MapOutcome(item, None, error or "no result", None)
             return
         cost = tracker.track_usage(
             data.usage,
             operation_type,
-            model=data.model,
+            model=data.model or model,
             provider=data.provider,
             request_id=data.request_id,
             latency_s=data.latency_s,

@@ -84,8 +84,19 @@ def test_rewriting_the_same_batch_is_idempotent(ledger) -> None:  # type: ignore
 
 def test_stats_and_breakdowns(ledger) -> None:  # type: ignore[no-untyped-def]
     ledger.write([make(i, operation_type="a" if i < 4 else "b") for i in range(6)])
-    ledger.write([make(9, success=False, error="boom", cost_usd=None, prompt_tokens=0, completion_tokens=0,
-                       cached_tokens=0)])
+    ledger.write(
+        [
+            make(
+                9,
+                success=False,
+                error="boom",
+                cost_usd=None,
+                prompt_tokens=0,
+                completion_tokens=0,
+                cached_tokens=0,
+            )
+        ]
+    )
     stats = ledger.stats("s1", unit_label="layout_name")
     assert stats.totals.calls == 7
     assert stats.totals.failed_calls == 1

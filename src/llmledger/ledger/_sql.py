@@ -29,8 +29,8 @@ _SUMS = (
 )
 
 
-def insert_sql(placeholder: str, conflict: str) -> str:
-    """``INSERT`` of one call row with ``placeholder`` parameters and a conflict clause."""
+def insert_sql(placeholder: str, conflict: tuple[str, str]) -> str:
+    """``INSERT`` of one call row; ``conflict`` is (text after INSERT, text at the end)."""
     values = ", ".join([placeholder] * len(COLUMNS))
     return f"INSERT {conflict[0]}INTO llmledger_calls ({', '.join(COLUMNS)}) VALUES ({values}){conflict[1]}"
 
@@ -82,6 +82,8 @@ def rows_to_stats(
         stats.by_model[grp or "unknown"] = totals_from_row(sums)
     if unit_label:
         expr, expr_params = label_expr(unit_label)
-        (count,) = query(f"SELECT COUNT(DISTINCT {expr}) FROM llmledger_calls {where}", (*expr_params, *params))
+        (count,) = query(
+            f"SELECT COUNT(DISTINCT {expr}) FROM llmledger_calls {where}", (*expr_params, *params)
+        )
         stats.units = int(count[0] or 0)
     return stats

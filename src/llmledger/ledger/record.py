@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
-__all__ = ["PICO", "CallRecord", "LabelValue", "SessionInfo", "to_pico"]
+__all__ = ["COLUMNS", "PICO", "CallRecord", "LabelValue", "SessionInfo", "to_pico", "to_rows"]
 
 LabelValue = str | int | float | bool | None
 """A label's value: any JSON scalar."""
 
 PICO = Decimal("1e-12")
+_NO_LABELS: Mapping[str, LabelValue] = MappingProxyType({})
 
 
 def to_pico(amount: Decimal) -> int:
@@ -22,54 +24,47 @@ def to_pico(amount: Decimal) -> int:
     return int(amount.quantize(PICO, rounding=ROUND_HALF_EVEN).scaleb(12))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallRecord:
-    """One model call as the ledger keeps it."""
+class CallRecord(NamedTuple):
+    """One model call as the ledger keeps it.
+
+    Fields: ``id`` (unique; retried writes are idempotent on it), ``timestamp`` (seconds since the
+    epoch, UTC), ``session_id``, ``operation_type`` (what the call was for), ``provider`` and
+    ``model`` (where known), the usage counts ``prompt_tokens`` (cache reads and writes included),
+    ``completion_tokens`` (reasoning included), ``cached_tokens``, ``cache_write_tokens``,
+    ``reasoning_tokens``, ``images`` (``(quality, size, count)`` triples) and ``requests``;
+    ``cost_usd`` (``None`` when unknown: unpriced, never a silent zero), ``price`` (the rates
+    used, as strings), ``price_source`` (``config``, ``catalog`` or ``explicit``) and
+    ``price_detail`` (file and table, or catalog and version); ``labels`` (free-form, for example
+    ``layout_name`` and ``master_id``); ``request_id`` (the provider's response id or a caller's
+    idempotency key: a second record with it is not counted); ``success``, ``error`` and
+    ``latency_s``.
+
+    A named tuple rather than a frozen dataclass: one is built per tracked call, and a tuple of
+    24 fields is built five times faster (``benchmarks/bench_tracker.py``).
+    """
 
     id: str
-    """Unique id of this record (retries of a write are idempotent on it)."""
     timestamp: float
-    """When the call was recorded, seconds since the epoch (UTC)."""
     session_id: str
-    """The tracking session (one batch run, one pipeline run, ...)."""
     operation_type: str
-    """What the call was for, for example ``one_at_a_time_detection``."""
     provider: str | None = None
-    """Canonical provider, where known."""
     model: str | None = None
-    """Model name, where known."""
     prompt_tokens: int = 0
-    """All input tokens (cache reads and writes included)."""
     completion_tokens: int = 0
-    """All output tokens (reasoning included)."""
     cached_tokens: int = 0
-    """Cache-read input tokens."""
     cache_write_tokens: int = 0
-    """Cache-write input tokens."""
     reasoning_tokens: int = 0
-    """Reasoning output tokens."""
     images: tuple[tuple[str, str, int], ...] = ()
-    """Generated images as ``(quality, size, count)``."""
     requests: int = 1
-    """Requests this record covers."""
     cost_usd: Decimal | None = None
-    """What the call cost; ``None`` when unknown (unpriced), never a silent zero."""
     price: Mapping[str, str] | None = None
-    """The rates used (USD per million tokens, per image), as strings."""
     price_source: str | None = None
-    """``config``, ``catalog`` or ``explicit``; ``None`` for unpriced calls."""
     price_detail: str = ""
-    """The config file and table, or the catalog and version."""
-    labels: Mapping[str, LabelValue] = field(default_factory=dict)
-    """Free-form labels, for example ``layout_name`` and ``master_id``."""
+    labels: Mapping[str, LabelValue] = _NO_LABELS
     request_id: str | None = None
-    """The provider's response id or a caller's idempotency key; a second record with it is not counted."""
     success: bool = True
-    """Whether the call succeeded."""
     error: str | None = None
-    """The error of a failed call."""
     latency_s: float | None = None
-    """How long the call took, where measured."""
 
     @property
     def total_tokens(self) -> int:
@@ -82,12 +77,17 @@ class CallRecord:
         return sum(count for _, _, count in self.images)
 
     @property
-    def datetime(self) -> datetime:
+    def when(self) -> datetime:
         """The timestamp as an aware UTC datetime."""
         return datetime.fromtimestamp(self.timestamp, tz=UTC)
 
-    def to_row(self) -> tuple[Any, ...]:
-        """The record as a row of the ``llmledger_calls`` table (see ``migrations``)."""
+    def to_row(self, price_json: str | None = None) -> tuple[Any, ...]:
+        """The record as a row of the ``llmledger_calls`` table (see ``migrations``).
+
+        ``price_json`` is the price already serialised (records of one model share it).
+        """
+        if price_json is None and self.price:
+            price_json = json.dumps(dict(self.price))
         return (
             self.id,
             self.timestamp,
@@ -105,7 +105,7 @@ class CallRecord:
             self.requests,
             None if self.cost_usd is None else str(self.cost_usd),
             None if self.cost_usd is None else to_pico(self.cost_usd),
-            json.dumps(dict(self.price)) if self.price else None,
+            price_json,
             self.price_source,
             self.price_detail,
             json.dumps(dict(self.labels), default=str) if self.labels else "{}",
@@ -145,6 +145,21 @@ class CallRecord:
             error=row["error"],
             latency_s=row["latency_s"],
         )
+
+
+def to_rows(records: Iterable[CallRecord]) -> list[tuple[Any, ...]]:
+    """Rows for many records, serialising each distinct price once."""
+    prices: dict[int, str] = {}
+    rows = []
+    for record in records:
+        price = record.price
+        price_json = None
+        if price:
+            price_json = prices.get(id(price))
+            if price_json is None:
+                price_json = prices[id(price)] = json.dumps(dict(price))
+        rows.append(record.to_row(price_json))
+    return rows
 
 
 COLUMNS = (

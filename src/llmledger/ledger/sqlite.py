@@ -13,7 +13,7 @@ from ..exceptions import LedgerError
 from ..reports.stats import SessionStats, Totals
 from ._sql import aggregate_sql, insert_sql, rows_to_stats, totals_from_row
 from .migrations import MIGRATIONS, SCHEMA_VERSION
-from .record import COLUMNS, CallRecord, SessionInfo
+from .record import COLUMNS, CallRecord, SessionInfo, to_rows
 
 __all__ = ["DEFAULT_DB", "SQLiteLedger"]
 
@@ -37,7 +37,9 @@ class SQLiteLedger:
             ``NORMAL`` survives process crashes only and is faster.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_DB, *, timeout_s: float = 30.0, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, path: str | Path = DEFAULT_DB, *, timeout_s: float = 30.0, synchronous: str = "FULL"
+    ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         """The database file (``None`` for an in-memory database)."""
         if self.path is not None:
@@ -60,11 +62,14 @@ class SQLiteLedger:
     def _migrate(self) -> None:
         with self._lock, self._transaction():
             self._conn.execute("CREATE TABLE IF NOT EXISTS llmledger_meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = self._conn.execute("SELECT value FROM llmledger_meta WHERE key = 'schema_version'").fetchone()
+            row = self._conn.execute(
+                "SELECT value FROM llmledger_meta WHERE key = 'schema_version'"
+            ).fetchone()
             current = int(row[0]) if row else 0
             if current > SCHEMA_VERSION:
                 raise LedgerError(
-                    f"{self} has schema version {current}, newer than this llmledger ({SCHEMA_VERSION}): upgrade"
+                    f"{self} has schema version {current}, newer than this llmledger "
+                    f"({SCHEMA_VERSION}): upgrade llmledger"
                 )
             for migration in MIGRATIONS:
                 if migration.version > current:
@@ -94,7 +99,7 @@ class SQLiteLedger:
                 with self._transaction():
                     refused = self._already_stored(records)
                     skip = {r.id for r in refused}
-                    self._conn.executemany(_INSERT, [r.to_row() for r in records if r.id not in skip])
+                    self._conn.executemany(_INSERT, to_rows(r for r in records if r.id not in skip))
             except sqlite3.Error as exc:
                 raise LedgerError(f"cannot write {len(records)} records to {self}: {exc}") from exc
         return refused
@@ -119,19 +124,24 @@ class SQLiteLedger:
         """Record a session (kept as it is if already there)."""
         with self._lock:
             self._conn.execute(
-                "INSERT OR IGNORE INTO llmledger_sessions (id, started_at, unit_label, name) VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO llmledger_sessions (id, started_at, unit_label, name)"
+                " VALUES (?, ?, ?, ?)",
                 (session.id, session.started_at, session.unit_label, session.name),
             )
 
     def sessions(self) -> list[SessionInfo]:
         """Every session, oldest first."""
-        rows = self._query("SELECT id, started_at, unit_label, name FROM llmledger_sessions ORDER BY started_at")
+        rows = self._query(
+            "SELECT id, started_at, unit_label, name FROM llmledger_sessions ORDER BY started_at"
+        )
         return [SessionInfo(id=r[0], started_at=r[1], unit_label=r[2], name=r[3]) for r in rows]
 
     def records(self, session_id: str | None = None) -> Iterator[CallRecord]:
         """The records of one session, or all, in time order (streamed, not loaded at once)."""
         where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
-        cursor = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM llmledger_calls {where} ORDER BY ts", params)
+        cursor = self._conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM llmledger_calls {where} ORDER BY ts", params
+        )
         for row in cursor:
             yield CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
 

@@ -8,11 +8,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from ..ledger.record import CallRecord
 from ..money import ZERO
 
-__all__ = ["SessionStats", "Totals", "aggregate", "breakdown", "group_key"]
+__all__ = [
+    "SessionStats",
+    "Totals",
+    "aggregate",
+    "breakdown",
+    "counts_to_totals",
+    "group_key",
+    "totals_to_counts",
+]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -62,7 +71,8 @@ class Totals:
         self.cached_tokens += record.cached_tokens
         self.cache_write_tokens += record.cache_write_tokens
         self.reasoning_tokens += record.reasoning_tokens
-        self.images += record.image_count
+        if record.images:
+            self.images += record.image_count
         if record.cost_usd is not None:
             self.cost_usd += record.cost_usd
 
@@ -158,3 +168,37 @@ def breakdown(records: Iterable[CallRecord], by: str) -> dict[str, Totals]:
     return groups
 
 
+def counts_to_totals(counts: list[Any]) -> Totals:
+    """A :class:`Totals` from the tracker's compact running sums.
+
+    The layout: ``[calls, failed, unpriced, prompt, completion, cached, cache_write, reasoning,
+    images, cost_usd]``.
+    """
+    return Totals(
+        calls=counts[0],
+        failed_calls=counts[1],
+        unpriced_calls=counts[2],
+        prompt_tokens=counts[3],
+        completion_tokens=counts[4],
+        cached_tokens=counts[5],
+        cache_write_tokens=counts[6],
+        reasoning_tokens=counts[7],
+        images=counts[8],
+        cost_usd=counts[9],
+    )
+
+
+def totals_to_counts(totals: Totals) -> list[Any]:
+    """The compact running sums of :func:`counts_to_totals`, back from a :class:`Totals`."""
+    return [
+        totals.calls,
+        totals.failed_calls,
+        totals.unpriced_calls,
+        totals.prompt_tokens,
+        totals.completion_tokens,
+        totals.cached_tokens,
+        totals.cache_write_tokens,
+        totals.reasoning_tokens,
+        totals.images,
+        totals.cost_usd,
+    ]

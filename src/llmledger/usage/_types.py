@@ -14,6 +14,16 @@ def _check_count(name: str, value: object) -> None:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
 
+_COUNT_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "requests",
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImageUsage:
     """Images generated at one quality and size."""
@@ -53,16 +63,22 @@ class Usage:
     """Number of requests this usage covers."""
 
     def __post_init__(self) -> None:
-        _check_count("prompt_tokens", self.prompt_tokens)
-        _check_count("completion_tokens", self.completion_tokens)
-        _check_count("cached_tokens", self.cached_tokens)
-        _check_count("cache_write_tokens", self.cache_write_tokens)
-        _check_count("reasoning_tokens", self.reasoning_tokens)
-        _check_count("requests", self.requests)
+        counts = (
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.cached_tokens,
+            self.cache_write_tokens,
+            self.reasoning_tokens,
+            self.requests,
+        )
+        if not all(type(n) is int and n >= 0 for n in counts):
+            for name, value in zip(_COUNT_FIELDS, counts, strict=True):
+                _check_count(name, value)
         if self.cached_tokens + self.cache_write_tokens > self.prompt_tokens:
             raise ValueError(
                 f"cached_tokens ({self.cached_tokens}) + cache_write_tokens ({self.cache_write_tokens}) "
-                f"exceed prompt_tokens ({self.prompt_tokens}); prompt_tokens must include cache reads and writes"
+                f"exceed prompt_tokens ({self.prompt_tokens}); "
+                "prompt_tokens must include cache reads and writes"
             )
         if self.reasoning_tokens > self.completion_tokens:
             raise ValueError(
