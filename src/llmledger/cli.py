@@ -191,7 +191,7 @@ def _pick_session(ledger: Ledger, session: str | None) -> SessionInfo:
         fail("the ledger has no sessions yet")
     if session is None:
         return sessions[-1]
-    for info in sessions:
+    for info in reversed(sessions):  # the latest session of that name
         if info.id == session or info.name == session:
             return info
     matches = [info for info in sessions if info.id.startswith(session)]

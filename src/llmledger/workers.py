@@ -108,7 +108,7 @@ def tracked_map(
     workers: int = 8,
     labels: Mapping[str, LabelValue] | Callable[[T], Mapping[str, LabelValue]] | None = None,
     model: str | None = None,
-    executor: Literal["process", "thread"] = "process",
+    executor: Literal["process", "thread"] | Executor = "process",
     mp_context: Any = None,
 ) -> list[MapOutcome[T, R]]:
     """Run ``fn`` over ``items`` in ``workers`` processes and record every call as it completes.
@@ -118,7 +118,9 @@ def tracked_map(
     raises is recorded with :meth:`CostTracker.track_failure` and the map goes on; a worker
     process that dies fails only the items it was running. ``model`` prices calls whose
     response does not name one (``fn`` returning a bare :class:`Usage`). ``executor="thread"``
-    runs ``fn`` in threads instead, for calls that only wait on the network.
+    runs ``fn`` in threads instead, for calls that only wait on the network; an
+    :class:`~concurrent.futures.Executor` is used as it is (and left open), so a batch of many
+    maps pays for starting its worker processes once.
 
     Returns:
         One :class:`MapOutcome` per item, in input order.
@@ -150,7 +152,8 @@ def tracked_map(
         outcomes[index] = MapOutcome(item, result, None, cost)
 
     while pending:
-        pool = _make_pool(executor, workers, mp_context)
+        pool = executor if not isinstance(executor, str) else _make_pool(executor, workers, mp_context)
+        owned = isinstance(executor, str)
         in_flight: dict[Future[Any], tuple[int, T]] = {}
         try:
             while pending or in_flight:
@@ -171,8 +174,11 @@ def tracked_map(
         except BrokenProcessPool as exc:
             for index, item in in_flight.values():
                 record(index, item, None, None, f"worker process died: {exc}")
+            if not owned:  # the caller's pool is broken: go on in a pool of our own
+                executor = "process"
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if owned:
+                pool.shutdown(wait=True, cancel_futures=True)
     return [outcomes[i] for i in sorted(outcomes)]
 
 

@@ -12,7 +12,8 @@ SQLite ledger, so the two can be compared to the cent::
     print(result.saving_percent)
 """
 
-from ._run import MODES, DemoResult, Mode, ModeResult, report_path_for, run_demo, saving_line
+from ._result import MODES, DemoResult, Mode, ModeResult, report_path_for, saving_line
+from ._run import run_demo
 from ._scenario import demo_responder
 
 __all__ = [

@@ -4,83 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar
+from typing import IO
 
 from ..ledger import Ledger, open_ledger
 from ..ledger.record import LabelValue
-from ..money import format_usd
 from ..pricing import PriceTable, load_prices
-from ..progress import CostProgress
-from ..reports.text import pluralise
 from ..testing import LocalOpenAIServer
 from ..tracker import CostTracker
-from ..workers import tracked_map
+from ._batch import Batch
+from ._result import MODES, DemoResult, Mode, ModeResult, end_text, report_path_for
+from ._result import count_words as _count
 from ._scenario import MatchVerdict, PanelCount, demo_responder, layout_names, master_ids
-from ._worker import PairTask, PanelTask, count_panels, detect_pair, result_only
+from ._worker import PairTask, PanelTask, count_panels, detect_pair
 
-__all__ = ["MODES", "DemoResult", "Mode", "ModeResult", "report_path_for", "run_demo", "saving_line"]
+__all__ = ["run_demo"]
 
-Mode = Literal["one_at_a_time", "hybrid"]
-MODES: tuple[Mode, ...] = ("one_at_a_time", "hybrid")
-"""Every mode, in the order the demo runs them."""
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-_EVERY = 10
 _UNIT_LABEL = "layout_name"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModeResult:
-    """What one mode did and cost."""
-
-    mode: Mode
-    """``one_at_a_time`` or ``hybrid``."""
-    session_id: str | None
-    """The tracker session (``None``: costs not tracked)."""
-    total_cost: Decimal | None
-    """The session's total cost (``None``: costs not tracked)."""
-    calls: int
-    """Model calls made, failed ones included."""
-    failed_calls: int
-    """Calls that failed."""
-    cached_tokens: int
-    """Prompt tokens served from the provider's cache (0 when not tracked)."""
-    fallback_layouts: int = 0
-    """Layouts whose panel count left masters uncertain and were checked one at a time."""
-    fallback_calls: int = 0
-    """One-at-a-time calls made for those layouts."""
-    report_path: Path | None = None
-    """The JSON cost report written, if any."""
-    summary: str | None = None
-    """The tracker's ``COST TRACKING SUMMARY`` text (``None``: costs not tracked)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DemoResult:
-    """What :func:`run_demo` did, per mode."""
-
-    modes: dict[Mode, ModeResult]
-    """The modes that ran, in order."""
-    db_path: Path | None
-    """The SQLite ledger (``None``: costs not tracked)."""
-
-    @property
-    def saving_percent(self) -> Decimal | None:
-        """How much cheaper hybrid was than one-at-a-time, in percent, to 0.1 (negative: dearer)."""
-        one, hybrid = self.modes.get("one_at_a_time"), self.modes.get("hybrid")
-        if one is None or hybrid is None or one.total_cost is None or hybrid.total_cost is None:
-            return None
-        if not one.total_cost:
-            return None
-        return ((1 - hybrid.total_cost / one.total_cost) * 100).quantize(Decimal("0.1"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,85 +38,6 @@ class _Job:
     def say(self, text: str = "") -> None:
         self.out.write(text + "\n")
         self.out.flush()
-
-
-@dataclass(slots=True, kw_only=True)
-class _Batch:
-    """Runs worker calls with live progress: through ``tracked_map``, or untracked."""
-
-    tracker: CostTracker | None
-    workers: int
-    plain: bool | None
-    out: IO[str]
-    calls: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def run(
-        self,
-        fn: Callable[[T], tuple[R, Any]],
-        tasks: Sequence[T],
-        *,
-        operation_type: str,
-        labels: Callable[[T], Mapping[str, LabelValue]],
-        unit_word: str,
-        description: str,
-    ) -> list[R | None]:
-        self.calls += len(tasks)
-        if self.tracker is None:
-            return self._run_untracked(fn, tasks, unit_word)
-        with CostProgress(
-            self.tracker,
-            len(tasks),
-            unit_word=unit_word,
-            every=_EVERY,
-            plain=self.plain,
-            stream=self.out,
-            description=description,
-        ):
-            outcomes = tracked_map(
-                fn,
-                tasks,
-                tracker=self.tracker,
-                operation_type=operation_type,
-                workers=self.workers,
-                labels=labels,
-            )
-        self._note_errors([o.error for o in outcomes if o.error is not None])
-        return [o.result for o in outcomes]
-
-    def _run_untracked(
-        self, fn: Callable[[T], tuple[R, Any]], tasks: Sequence[T], unit_word: str
-    ) -> list[R | None]:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        results: list[R | None] = [None] * len(tasks)
-        errors = []
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            futures = {pool.submit(result_only, fn, task): i for i, task in enumerate(tasks)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                try:
-                    results[futures[future]] = future.result()
-                except Exception as exc:
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                if done % _EVERY == 0 or done == len(tasks):
-                    self.out.write(f"Processing {done}/{len(tasks)} {unit_word}...\n")
-                    self.out.flush()
-        self._note_errors(errors)
-        return results
-
-    def _note_errors(self, errors: list[str]) -> None:
-        self.failed += len(errors)
-        self.errors += errors
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word if n == 1 else pluralise(word)}"
-
-
-# -- the two modes ---------------------------------------------------------------------------------
 
 
 def _pair_labels(task: PairTask) -> dict[str, LabelValue]:
@@ -198,7 +62,7 @@ def _count_matches(verdicts: Sequence[MatchVerdict | None]) -> str:
     )
 
 
-def _run_one_at_a_time(job: _Job, batch: _Batch) -> tuple[int, int]:
+def _run_one_at_a_time(job: _Job, batch: Batch) -> tuple[int, int]:
     """One call per (layout, master) pair, one ``tracked_map`` per layout."""
     for number, layout in enumerate(job.layouts, start=1):
         job.say(f"Layout {number}/{len(job.layouts)}: {layout}")
@@ -223,7 +87,7 @@ def _describe_panels(layout: str, answer: PanelCount | None) -> str:
     )
 
 
-def _run_hybrid(job: _Job, batch: _Batch) -> tuple[int, int]:
+def _run_hybrid(job: _Job, batch: Batch) -> tuple[int, int]:
     """One panel-counting call per layout, then one-at-a-time checks of the uncertain masters."""
     tasks = [
         PanelTask(base_url=job.base_url, model=job.model, layout_name=layout, master_ids=job.masters)
@@ -266,7 +130,7 @@ def _run_hybrid(job: _Job, batch: _Batch) -> tuple[int, int]:
     return len(uncertain), len(fallback)
 
 
-_RUNNERS: dict[Mode, Callable[[_Job, _Batch], tuple[int, int]]] = {
+_RUNNERS: dict[Mode, Callable[[_Job, Batch], tuple[int, int]]] = {
     "one_at_a_time": _run_one_at_a_time,
     "hybrid": _run_hybrid,
 }
@@ -280,7 +144,7 @@ def _run_mode(
     mode: Mode,
     job: _Job,
     *,
-    prices: PriceTable,
+    prices: PriceTable | None,
     ledger: Ledger | None,
     workers: int,
     plain: bool | None,
@@ -288,11 +152,14 @@ def _run_mode(
 ) -> ModeResult:
     title = _TITLES[mode] + (", one-at-a-time fallback" if mode == "hybrid" and job.fallback else "")
     job.say(f"\n== {mode}: {title} ==")
-    tracker = CostTracker(prices, ledger, unit_label=_UNIT_LABEL, name=mode) if ledger is not None else None
-    batch = _Batch(tracker=tracker, workers=workers, plain=plain, out=job.out)
+    tracker = None
+    if prices is not None and ledger is not None:
+        tracker = CostTracker(prices, ledger, unit_label=_UNIT_LABEL, name=mode)
+    batch = Batch(tracker=tracker, workers=workers, plain=plain, out=job.out)
     try:
         fallback_layouts, fallback_calls = _RUNNERS[mode](job, batch)
     finally:
+        batch.close()
         if tracker is not None:
             tracker.close()
     for error in batch.errors[:3]:
@@ -305,7 +172,7 @@ def _run_mode(
         session_id=tracker.session_id if tracker else None,
         total_cost=tracker.total_cost if tracker else None,
         calls=batch.calls,
-        failed_calls=batch.failed,
+        failed_calls=len(batch.errors),
         cached_tokens=tracker.stats().totals.cached_tokens if tracker else 0,
         fallback_layouts=fallback_layouts,
         fallback_calls=fallback_calls,
@@ -315,11 +182,6 @@ def _run_mode(
 
 
 # -- the entry point -------------------------------------------------------------------------------
-
-
-def report_path_for(path: Path, mode: Mode, *, several: bool) -> Path:
-    """Where ``mode``'s JSON report goes: ``path``, or ``cost_report.hybrid.json`` when several run."""
-    return path.with_name(f"{path.stem}.{mode}{path.suffix}") if several else path
 
 
 def _price_line(prices: PriceTable, model: str) -> str:
@@ -398,12 +260,12 @@ def run_demo(
         f"llmledger demo: {_count(layouts, 'layout')} x {_count(masters, 'master')}, {model}, "
         f"{_count(workers, 'worker')}, {where}"
     )
-    table = prices or load_prices()
-    if track_costs:
+    table = (prices or load_prices()) if track_costs else None
+    if table is not None:
         job.say(_price_line(table, model))
     results: dict[Mode, ModeResult] = {}
     with contextlib.ExitStack() as stack:
-        ledger = open_ledger(db) if track_costs else None
+        ledger = open_ledger(db) if table is not None else None
         if ledger is not None:
             stack.callback(ledger.close)
         server = None if live else stack.enter_context(LocalOpenAIServer(demo_responder))
@@ -418,45 +280,6 @@ def run_demo(
             results[mode] = _run_mode(
                 mode, job, prices=table, ledger=ledger, workers=workers, plain=plain, report=report
             )
-    result = DemoResult(modes=results, db_path=Path(db) if track_costs else None)
-    _print_end(job, result)
+    result = DemoResult(modes=results, db_path=Path(db) if track_costs else None, fallback=job.fallback)
+    job.say(end_text(result))
     return result
-
-
-def saving_line(result: DemoResult) -> str | None:
-    """``Hybrid saves 96.8% against one-at-a-time ($0.0123 vs $0.3850)``, or ``None``."""
-    percent = result.saving_percent
-    if percent is None:
-        return None
-    one = result.modes["one_at_a_time"].total_cost
-    hybrid = result.modes["hybrid"].total_cost
-    costs = f"({format_usd(hybrid)} vs {format_usd(one)})"
-    if percent >= 0:
-        return f"Hybrid saves {percent}% against one-at-a-time {costs}"
-    return f"Hybrid costs {-percent}% more than one-at-a-time {costs}"
-
-
-def _print_end(job: _Job, result: DemoResult) -> None:
-    for mode, outcome in result.modes.items():
-        fell_back = (
-            f", {_count(outcome.fallback_layouts, 'layout')} fell back"
-            if mode == "hybrid" and job.fallback
-            else ""
-        )
-        job.say(f"\n{mode}: {outcome.calls} calls{fell_back}")
-        if outcome.summary is not None:
-            job.say(f"Session {outcome.session_id}")
-            job.say(outcome.summary)
-    if result.db_path is None:
-        job.say("\nCost tracking was off: costs were not tracked and nothing was written.")
-        return
-    line = saving_line(result)
-    if line:
-        job.say(f"\n{line}")
-    job.say(f"\nLedger: {result.db_path}")
-    for outcome in result.modes.values():
-        if outcome.report_path is not None:
-            job.say(f"Cost report ({outcome.mode}): {outcome.report_path}")
-    db = shlex.quote(str(result.db_path))
-    first = next(iter(result.modes.values()))
-    job.say(f"Next: llmledger summary --db {db} --session {first.session_id} --by master_id")
