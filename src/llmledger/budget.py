@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 from .exceptions import UsageLimitExceededError
 from .money import ZERO, format_usd
 
-__all__ = ["LimitGuard", "Reservation", "Reserver", "UsageLimits"]
+__all__ = ["CombinedReserver", "LimitGuard", "Reservation", "Reserver", "UsageLimits"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +88,10 @@ class Reserver(Protocol):
 
     def reserve(self, estimate_usd: Decimal, *, tokens: int = 0) -> Reservation:
         """Hold ``estimate_usd`` and ``tokens``, or raise :class:`UsageLimitExceededError`."""
+        ...
+
+    def charge(self, actual_usd: Decimal | None, tokens: int) -> None:
+        """Count spend that was not reserved (a call that could not be bounded), without a check."""
         ...
 
 
@@ -178,6 +182,12 @@ class LimitGuard:
             self.reserved_tokens += tokens
         return _GuardReservation(self, estimate_usd, tokens)
 
+    def charge(self, actual_usd: Decimal | None, tokens: int) -> None:
+        """Count spend that was not reserved, without a check (it already happened)."""
+        with self._lock:
+            self.spent_usd += actual_usd or ZERO
+            self.spent_tokens += tokens
+
     def _close(self, reservation: _GuardReservation, actual_usd: Decimal, tokens: int) -> None:
         with self._lock:
             if reservation._done:
@@ -187,3 +197,56 @@ class LimitGuard:
             self.reserved_tokens -= reservation.tokens
             self.spent_usd += actual_usd
             self.spent_tokens += tokens
+
+
+class _CombinedReservation:
+    __slots__ = ("amount_usd", "parts", "tokens")
+
+    def __init__(self, parts: list[Reservation], amount_usd: Decimal, tokens: int) -> None:
+        self.parts = parts
+        self.amount_usd = amount_usd
+        self.tokens = tokens
+
+    def settle(self, actual_usd: Decimal | None, tokens: int) -> None:
+        for part in self.parts:
+            part.settle(actual_usd, tokens)
+
+    def release(self) -> None:
+        for part in self.parts:
+            part.release()
+
+
+class CombinedReserver:
+    """Several reservers at once (a runner's own limits and a shared budget): all must agree."""
+
+    def __init__(self, *reservers: Reserver) -> None:
+        self.reservers = reservers
+
+    @property
+    def remaining_usd(self) -> Decimal | None:
+        """The least dollars left over all reservers."""
+        left = [r.remaining_usd for r in self.reservers if r.remaining_usd is not None]
+        return min(left) if left else None
+
+    @property
+    def remaining_tokens(self) -> int | None:
+        """The least tokens left over all reservers."""
+        left = [r.remaining_tokens for r in self.reservers if r.remaining_tokens is not None]
+        return min(left) if left else None
+
+    def reserve(self, estimate_usd: Decimal, *, tokens: int = 0) -> Reservation:
+        """Reserve from each in turn; if one refuses, release the others."""
+        held: list[Reservation] = []
+        try:
+            for reserver in self.reservers:
+                held.append(reserver.reserve(estimate_usd, tokens=tokens))
+        except BaseException:
+            for reservation in held:
+                reservation.release()
+            raise
+        return _CombinedReservation(held, estimate_usd, tokens)
+
+    def charge(self, actual_usd: Decimal | None, tokens: int) -> None:
+        """Count unreserved spend in every reserver."""
+        for reserver in self.reservers:
+            reserver.charge(actual_usd, tokens)
