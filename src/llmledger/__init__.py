@@ -11,6 +11,7 @@ Quick start::
 """
 
 from ._version import __version__
+from .budget import LimitGuard, UsageLimits
 from .exceptions import (
     ConfigError,
     CostUnknownWarning,
@@ -23,6 +24,15 @@ from .exceptions import (
 )
 from .ledger import Ledger, MemoryLedger, SQLiteLedger
 from .ledger.record import CallRecord
+from .pipeline import (
+    ImageAgent,
+    Pipeline,
+    PipelineResult,
+    Runner,
+    Step,
+    StepResult,
+    make_agent_async,
+)
 from .pricing import Cost, ModelPrice, PriceTable, load_prices
 from .progress import CostProgress
 from .reporter import ExplicitCostReporter
@@ -38,22 +48,31 @@ __all__ = [
     "CostTracker",
     "CostUnknownWarning",
     "ExplicitCostReporter",
+    "ImageAgent",
     "ImageUsage",
     "LLMLedgerError",
     "LLMLedgerWarning",
     "Ledger",
     "LedgerError",
+    "LimitGuard",
     "MemoryLedger",
     "ModelPrice",
+    "Pipeline",
+    "PipelineResult",
     "PriceTable",
     "PricingNotConfiguredError",
+    "Runner",
     "SQLiteLedger",
+    "Step",
+    "StepResult",
     "Usage",
     "UsageLimitExceededError",
+    "UsageLimits",
     "UsageMissingWarning",
     "__version__",
     "extract_model",
     "extract_usage",
     "load_prices",
+    "make_agent_async",
     "tracked_map",
 ]

@@ -16,7 +16,7 @@ _IMAGE_PROVIDERS = ("midjourney", "stable-diffusion", "stability")
 
 
 def is_image_model(model: str) -> bool:
-    """Whether ``model`` generates images: OpenAI's DALL·E and gpt-image, Midjourney, Stable Diffusion, Imagen."""
+    """Whether ``model`` generates images (DALL·E, gpt-image, Midjourney, Stable Diffusion, Imagen)."""
     provider, name = split_model_ref(model)
     if provider in _IMAGE_PROVIDERS:
         return True
@@ -87,7 +87,9 @@ class ImageAgent:
             images = await self.generate(text)
             return ImageResult(output=list(images), usage=Usage(images=self.images), model=name)
         if provider not in (None, "openai"):
-            raise NotImplementedError(f"{self.model}: give ImageAgent a generate= function to call this provider")
+            raise NotImplementedError(
+                f"{self.model}: give ImageAgent a generate= function to call this provider"
+            )
         return await self._openai(name, text)
 
     async def _openai(self, name: str, text: str) -> ImageResult:
@@ -130,10 +132,16 @@ def make_agent_async(
     give an :class:`ImageAgent` priced per image by ``quality`` and ``size``.
     """
     if isinstance(model, str) and is_image_model(model):
-        return ImageAgent(model=model, quality=quality, size=size, n=n, generate=generate, system_prompt=system_prompt)
+        return ImageAgent(
+            model=model, quality=quality, size=size, n=n, generate=generate, system_prompt=system_prompt
+        )
     try:
         from pydantic_ai import Agent
     except ImportError as exc:  # pragma: no cover
         raise ImportError('make_agent_async needs pydantic-ai: install "llmledger[pydantic-ai]"') from exc
-    settings = {"max_tokens": max_tokens} if max_tokens is not None else None
-    return Agent(model, system_prompt=system_prompt, output_type=output_type, model_settings=settings, **agent_kwargs)
+    from pydantic_ai.settings import ModelSettings
+
+    settings = ModelSettings(max_tokens=max_tokens) if max_tokens is not None else None
+    return Agent(
+        model, system_prompt=system_prompt, output_type=output_type, model_settings=settings, **agent_kwargs
+    )

@@ -19,6 +19,7 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError('pydantic-ai agents need it: install "llmledger[pydantic-ai]"') from exc
 
 from ..bounds import LimitMode, json_tokens, prompt_tokens_bound
+from ..guard import CallPlan
 from ..models import canonical_provider
 from ..usage import extract_usage
 from .meter import StepMeter, now
@@ -36,18 +37,23 @@ class GuardedModel(WrapperModel):
         self.meter = meter
         self.mode = mode
 
-    def _provider(self) -> str | None:
+    def _price_provider(self) -> str | None:
         system = self.wrapped.system
         return None if system in _NOT_PROVIDERS else canonical_provider(system)
 
-    def _plan(self, messages: list[ModelMessage], settings: ModelSettings | None, params: ModelRequestParameters):  # type: ignore[no-untyped-def]
+    def _plan(
+        self, messages: list[ModelMessage], settings: ModelSettings | None, params: ModelRequestParameters
+    ) -> tuple[CallPlan, ModelSettings | None]:
         bound = request_prompt_bound(messages, params, self.mode)
         requested = (settings or {}).get("max_tokens")
         plan = self.meter.before(
-            self.wrapped.model_name, provider=self._provider(), prompt_tokens_bound=bound, requested_cap=requested
+            self.wrapped.model_name,
+            provider=self._price_provider(),
+            prompt_tokens_bound=bound,
+            requested_cap=requested,
         )
         if plan.cap_was_set and plan.output_cap is not None:
-            settings = {**(settings or {}), "max_tokens": plan.output_cap}
+            settings = ModelSettings(**{**(settings or {}), "max_tokens": plan.output_cap})
         return plan, settings
 
     async def request(
@@ -62,7 +68,7 @@ class GuardedModel(WrapperModel):
         try:
             response = await self.wrapped.request(messages, settings, model_request_parameters)
         except BaseException as exc:
-            self.meter.failed(plan, exc, model=self.wrapped.model_name, provider=self._provider())
+            self.meter.failed(plan, exc, model=self.wrapped.model_name, provider=self._price_provider())
             raise
         self._record(plan, response, now() - start)
         return response
@@ -84,22 +90,24 @@ class GuardedModel(WrapperModel):
             ) as stream:
                 yield stream
         except BaseException as exc:
-            self.meter.failed(plan, exc, model=self.wrapped.model_name, provider=self._provider())
+            self.meter.failed(plan, exc, model=self.wrapped.model_name, provider=self._price_provider())
             raise
         self._record(plan, stream.get(), now() - start)
 
-    def _record(self, plan: Any, response: ModelResponse, latency_s: float) -> None:
+    def _record(self, plan: CallPlan, response: ModelResponse, latency_s: float) -> None:
         self.meter.after(
             plan,
             extract_usage(response),
             model=response.model_name or self.wrapped.model_name,
-            provider=self._provider(),
+            provider=self._price_provider(),
             request_id=response.provider_response_id,
             latency_s=latency_s,
         )
 
 
-def request_prompt_bound(messages: list[ModelMessage], params: ModelRequestParameters, mode: LimitMode) -> int:
+def request_prompt_bound(
+    messages: list[ModelMessage], params: ModelRequestParameters, mode: LimitMode
+) -> int:
     """Bound the prompt tokens of a pydantic-ai request: every message part, tool and schema."""
     texts: list[str] = []
     images = 0

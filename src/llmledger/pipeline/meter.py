@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import UsageLimitExceededError
 from ..guard import CallGuard, CallPlan
@@ -21,7 +21,9 @@ __all__ = ["StepMeter"]
 class StepMeter:
     """Meters one step of one run: every model request it makes is planned, recorded and summed."""
 
-    def __init__(self, *, guard: CallGuard, tracker: CostTracker, operation_type: str, labels: dict[str, LabelValue]):
+    def __init__(
+        self, *, guard: CallGuard, tracker: CostTracker, operation_type: str, labels: dict[str, LabelValue]
+    ):
         self.guard = guard
         self.tracker = tracker
         self.operation_type = operation_type
@@ -65,7 +67,9 @@ class StepMeter:
             tokens_left = reserver.remaining_tokens
             if tokens_left is not None and tokens_left <= 0:
                 raise UsageLimitExceededError("Token limit reached", limit=tokens_left, requested=0)
-        return CallPlan(prompt_tokens_bound=0, output_cap=None, cap_was_set=False, worst_usd=None, reservation=None)
+        return CallPlan(
+            prompt_tokens_bound=0, output_cap=None, cap_was_set=False, worst_usd=None, reservation=None
+        )
 
     def after(
         self,
@@ -107,11 +111,14 @@ class StepMeter:
             self.cost_usd += cost
         return cost
 
-    def failed(self, plan: CallPlan, error: BaseException, *, model: str | None, provider: str | None) -> None:
+    def failed(
+        self, plan: CallPlan, error: BaseException, *, model: str | None, provider: str | None
+    ) -> None:
         """A request failed before it was answered: give its reservation back, record the failure."""
         plan.release()
         if not isinstance(error, UsageLimitExceededError):
-            self.tracker.track_failure(self.operation_type, error, model=model, provider=provider, **self.labels)
+            labels: dict[str, Any] = self.labels
+            self.tracker.track_failure(self.operation_type, error, model=model, provider=provider, **labels)
 
 
 def now() -> float:

@@ -86,7 +86,7 @@ class Runner:
             images = step.agent.images if isinstance(step.agent, ImageAgent) else ()
             self.prices.check(model, images=images)
 
-    def run(self, input: Any) -> PipelineResult:  # noqa: A002 - the pipeline's input
+    def run(self, input: Any) -> PipelineResult:
         """Run the pipeline to the end (sync). Use :meth:`run_async` inside an event loop."""
         try:
             asyncio.get_running_loop()
@@ -94,7 +94,7 @@ class Runner:
             return asyncio.run(self.run_async(input))
         raise RuntimeError("Runner.run() was called inside an event loop: await runner.run_async(...)")
 
-    async def run_async(self, input: Any) -> PipelineResult:  # noqa: A002
+    async def run_async(self, input: Any) -> PipelineResult:
         """Run the pipeline to the end."""
         self.check_prices()
         result = PipelineResult(run_id=os.urandom(6).hex(), pipeline=self.pipeline.name)
@@ -115,7 +115,9 @@ class Runner:
                 exc.result = result
                 raise
             except Exception as exc:
-                result.step_history.append(_step_result(step, meter, start, error=f"{type(exc).__name__}: {exc}"))
+                result.step_history.append(
+                    _step_result(step, meter, start, error=f"{type(exc).__name__}: {exc}")
+                )
                 return result
             result.step_history.append(_step_result(step, meter, start, output=output))
             self._check_after_step(result)
@@ -156,9 +158,13 @@ class Runner:
         if agent.model is None:
             raise ValueError(f"step {step.name!r}: the agent has no model")
         model = GuardedModel(agent.model, meter, mode=self.limit_mode)
-        result = await agent.run(
-            _as_prompt(value), model=model, usage_limits=AgentLimits(request_limit=step.max_requests)
-        )
+        # entering the model closes the provider's HTTP client when the step ends (unless the
+        # caller entered the agent): each sync run() has its own event loop, and a client left
+        # open on a closed loop leaks its sockets
+        async with model:
+            result = await agent.run(
+                _as_prompt(value), model=model, usage_limits=AgentLimits(request_limit=step.max_requests)
+            )
         return result.output
 
     async def _run_image(self, agent: ImageAgent, value: Any, meter: StepMeter) -> Any:
@@ -184,7 +190,9 @@ class Runner:
         cap = getattr(agent, "max_tokens", None) or getattr(agent, "max_output_tokens", None)
         if model is not None and (cap is not None or not self._calls.limited):
             bound = prompt_tokens_bound(
-                [str(getattr(agent, "system_prompt", "") or ""), _as_prompt(value)], messages=2, mode=self.limit_mode
+                [str(getattr(agent, "system_prompt", "") or ""), _as_prompt(value)],
+                messages=2,
+                mode=self.limit_mode,
             )
             plan = meter.before(model, provider=None, prompt_tokens_bound=bound, requested_cap=cap)
         else:
@@ -203,13 +211,17 @@ class Runner:
             from ..usage import Usage
 
             usage = usage or Usage(prompt_tokens=tokens)
-            meter.after(plan, usage, model=reported_model, provider=None, latency_s=now() - start, cost_usd=cost_usd)
+            meter.after(
+                plan, usage, model=reported_model, provider=None, latency_s=now() - start, cost_usd=cost_usd
+            )
         else:
             meter.after(plan, usage, model=reported_model, provider=None, latency_s=now() - start)
         return getattr(result, "output", result)
 
 
-def _step_result(step: Step, meter: StepMeter, start: float, *, output: Any = None, error: str | None = None) -> StepResult:
+def _step_result(
+    step: Step, meter: StepMeter, start: float, *, output: Any = None, error: str | None = None
+) -> StepResult:
     usage = meter.usage
     return StepResult(
         name=step.name,
@@ -251,5 +263,3 @@ def _as_prompt(value: Any) -> str:
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(value, default=str)
     return str(value)
-
-
