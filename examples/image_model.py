@@ -34,8 +34,7 @@ def main() -> None:
         result = Runner(Step("illustrate", painter), prices=load_prices(config)).run("a ledger book")
 
     step = result.step_history[0]
-    assert step.usage is not None
-    for image in step.usage.images:
+    for image in step.usage.images if step.usage is not None else ():
         print(f"Images: {image.count} x {image.quality} {image.size}")
     print(f"Step {step.name} ({step.model}): {format_usd(step.cost_usd)}")
     print(f"cost_usd == Decimal('0.120'): {step.cost_usd == Decimal('0.120')}")

@@ -64,12 +64,35 @@ def _v1(real: str, integer: str, numeric: str, json: str, boolean: str) -> tuple
     )
 
 
+def _v2(real: str, integer: str) -> tuple[str, ...]:
+    """Budgets shared by every process and machine that uses the ledger, and their leases."""
+    return (
+        "CREATE TABLE IF NOT EXISTS llmledger_budgets ("
+        " name TEXT PRIMARY KEY,"
+        f" limit_pusd {integer},"
+        f" limit_tokens {integer},"
+        f" spent_pusd {integer} NOT NULL DEFAULT 0,"
+        f" spent_tokens {integer} NOT NULL DEFAULT 0,"
+        f" reserved_pusd {integer} NOT NULL DEFAULT 0,"
+        f" reserved_tokens {integer} NOT NULL DEFAULT 0,"
+        f" updated_at {real} NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS llmledger_reservations ("
+        " id TEXT PRIMARY KEY,"
+        " budget TEXT NOT NULL,"
+        f" amount_pusd {integer} NOT NULL,"
+        f" tokens {integer} NOT NULL,"
+        f" expires_at {real} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS llmledger_reservations_expiry ON llmledger_reservations (budget, expires_at)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
         sqlite=_v1("REAL", "INTEGER", "TEXT", "TEXT", "INTEGER"),
-        postgres=_v1("DOUBLE PRECISION", "BIGINT", "NUMERIC", "TEXT", "BOOLEAN"),
+        postgres=_v1("DOUBLE PRECISION", "BIGINT", "NUMERIC", "JSONB", "BOOLEAN"),
     ),
+    Migration(version=2, sqlite=_v2("REAL", "INTEGER"), postgres=_v2("DOUBLE PRECISION", "BIGINT")),
 )
 """Every migration, oldest first."""
 
