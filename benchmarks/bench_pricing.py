@@ -35,12 +35,8 @@ def main() -> None:
 
     n = 20_000
     ours_s = best_per_call(lambda: table.cost("openai:gpt-4o", usage), n)
-    theirs_s = best_per_call(
-        lambda: genai_prices.calc_price(ref_usage, "gpt-4o", provider_id="openai"), n // 20
-    )
-    plain_s = best_per_call(
-        lambda: Decimal(1200 - 1024) * Decimal("2.5") + Decimal(1024) * Decimal("1.25"), n
-    )
+    theirs_s = best_per_call(lambda: genai_prices.calc_price(ref_usage, "gpt-4o", provider_id="openai"), n // 20)
+    plain_s = best_per_call(lambda: Decimal(1200 - 1024) * Decimal("2.5") + Decimal(1024) * Decimal("1.25"), n)
     imp = import_time_ms()
 
     print(f"machine: {machine_note()}")

@@ -36,9 +36,7 @@ def baseline() -> float:
     rows: list[tuple[object, ...]] = []
     start = time.perf_counter()
     for i in range(CALLS):
-        rows.append(
-            ("one_at_a_time_detection", "gpt-4o", 1200, 150, 1024, {"layout_name": "l", "master_id": i})
-        )
+        rows.append(("one_at_a_time_detection", "gpt-4o", 1200, 150, 1024, {"layout_name": "l", "master_id": i}))
     return CALLS / (time.perf_counter() - start)
 
 
@@ -62,10 +60,7 @@ def main() -> None:
     memory = results["CostTracker -> MemoryLedger"]
     sqlite = results["CostTracker -> SQLiteLedger (batches of 500, FULL sync)"]
     print(f"memory: {memory:,.0f} calls/s (goal >= 200,000); sqlite: {sqlite:,.0f} calls/s (goal >= 50,000)")
-    print(
-        "tracker cost over the baseline: "
-        f"{1e6 / memory - 1e6 / results['list.append baseline']:.2f} us per call"
-    )
+    print(f"tracker cost over the baseline: {1e6 / memory - 1e6 / results['list.append baseline']:.2f} us per call")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Each step's output is the next step's input. The validate step returns a pydantic model
 (structured output); the last step is an image model priced per image. Every request is recorded
 in a SQLite ledger with ``pipeline``, ``step`` and ``run_id`` labels, so ``llmledger`` reports
-(and ``tracker.summary()``) can break the costs down later.
+(and ``tracker.summary()``) can break the costs down later. The ledger here lives in a temporary
+folder; give ``SQLiteLedger`` a lasting path to keep it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
-from _offline import offline_openai
 from pydantic import BaseModel
 
+from _offline import offline_openai  # no OPENAI_API_KEY: a local server (see _offline.py)
 from llmledger import CostTracker, Pipeline, PipelineResult, Runner, SQLiteLedger, Step, make_agent_async
 from llmledger.money import format_usd
 
@@ -36,23 +37,18 @@ def build_pipeline() -> Pipeline:
     illustrate = make_agent_async(
         "openai:dall-e-3", "A simple illustration of:", str, quality="standard", size="1024x1024"
     )
-    return (
-        Step.solution(solve)
-        >> Step.validate(validate)
-        >> Step.reflect(reflect)
-        >> Step("illustrate", illustrate)
-    ).named("explain-and-illustrate")
+    pipeline = Step.solution(solve) >> Step.validate(validate) >> Step.reflect(reflect)
+    return (pipeline >> Step("illustrate", illustrate)).named("explain-and-illustrate")
 
 
 def print_history(result: PipelineResult) -> None:
     """Print one row per step: name, model, tokens and cost, then the total."""
     print(f"{'step':<12} {'model':<18} {'tokens':>7} {'cost':>11}")
     for step in result.step_history:
-        print(
-            f"{step.name:<12} {step.model or '-':<18} {step.token_counts:>7} "
-            f"{format_usd(step.cost_usd, 6):>11}"
-        )
-    print(f"{'total':<12} {'':<18} {result.total_tokens:>7} {format_usd(result.total_cost_usd, 6):>11}")
+        cost = format_usd(step.cost_usd, 6)
+        print(f"{step.name:<12} {step.model or '-':<18} {step.token_counts:>7} {cost:>11}")
+    total = format_usd(result.total_cost_usd, 6)
+    print(f"{'total':<12} {'':<18} {result.total_tokens:>7} {total:>11}")
 
 
 def main() -> None:

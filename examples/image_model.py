@@ -10,8 +10,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from _offline import offline_openai
-
+from _offline import offline_openai  # no OPENAI_API_KEY: a local server (see _offline.py)
 from llmledger import Runner, Step, load_prices, make_agent_async
 from llmledger.money import format_usd
 

@@ -8,8 +8,7 @@ Run it: ``python examples/quick_start.py`` (offline unless ``OPENAI_API_KEY`` is
 
 from __future__ import annotations
 
-from _offline import offline_openai
-
+from _offline import offline_openai  # no OPENAI_API_KEY: a local server (see _offline.py)
 from llmledger import Runner, Step, make_agent_async
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from _offline import offline_openai
-
+from _offline import offline_openai  # no OPENAI_API_KEY: a local server (see _offline.py)
 from llmledger import PricingNotConfiguredError, Runner, Step, load_prices, make_agent_async
 
 CONFIG = """\

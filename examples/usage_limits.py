@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from _offline import offline_openai
-
+from _offline import offline_openai  # no OPENAI_API_KEY: a local server (see _offline.py)
 from llmledger import Pipeline, Runner, Step, UsageLimitExceededError, UsageLimits, make_agent_async
 from llmledger.money import format_usd
 

@@ -14,9 +14,7 @@ def test_reserve_settle_release() -> None:
     guard = LimitGuard(UsageLimits(total_cost_usd_limit=Decimal("1.00"), total_tokens_limit=1000))
     first = guard.reserve(Decimal("0.60"), tokens=500)
     assert guard.remaining_usd == Decimal("0.40")
-    with pytest.raises(
-        UsageLimitExceededError, match=re.escape("Cost limit of $1.0000 would be exceeded")
-    ) as info:
+    with pytest.raises(UsageLimitExceededError, match=re.escape("Cost limit of $1.0000 would be exceeded")) as info:
         guard.reserve(Decimal("0.50"), tokens=10)
     assert info.value.spent == Decimal("0.60") and info.value.requested == Decimal("0.50")
     first.settle(Decimal("0.10"), 120)

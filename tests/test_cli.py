@@ -111,3 +111,53 @@ def test_missing_ledger_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["summary", "--db", str(tmp_path / "nope.db")])
     assert result.exit_code == 1
     assert "no ledger at" in result.output
+
+
+def test_budget_set_show_reset(tmp_path: Path) -> None:
+    db = str(tmp_path / "b.db")
+    result = runner.invoke(app, ["budget", "set", "nightly", "--usd", "100", "--tokens", "5000", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "$100.0000" in result.output
+    from llmledger.budgets import Budget
+
+    with Budget(db, "nightly") as budget:
+        budget.reserve(Decimal("1.5")).settle(Decimal("1.25"), 100)
+        budget.reserve(Decimal("2"))
+    result = runner.invoke(app, ["budget", "show", "nightly", "--db", db, "--json"])
+    (row,) = json.loads(result.output, parse_float=Decimal)
+    assert (row["settled_usd"], row["reserved_usd"], row["left_usd"]) == (
+        Decimal("1.25"),
+        Decimal(2),
+        Decimal("96.75"),
+    )
+    assert row["settled_tokens"] == 100
+    result = runner.invoke(app, ["budget", "reset", "nightly", "--db", db])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(runner.invoke(app, ["budget", "show", "--db", db, "--json"]).output, parse_float=Decimal)
+    assert (row["settled_usd"], row["reserved_usd"], row["limit_usd"]) == (0, 0, Decimal(100))
+    assert runner.invoke(app, ["budget", "reset", "nope", "--db", db]).exit_code == 1
+    assert runner.invoke(app, ["budget", "set", "x", "--db", db]).exit_code == 1
+
+
+def test_spill_and_import(tmp_path: Path) -> None:
+    from llmledger import LedgerError, MemoryLedger
+
+    class Down(MemoryLedger):
+        def write(self, records):  # type: ignore[no-untyped-def]
+            raise ConnectionError("server closed the connection")
+
+    spill = tmp_path / "spill.jsonl"
+    tracker = CostTracker(PriceTable(parse_config(CONFIG).prices), ledger=Down(), spill_path=spill)
+    for i in range(3):
+        tracker.track_api_call("op", model="o3", prompt_tokens=1000, completion_tokens=0, request_id=f"r{i}")
+    with pytest.raises(LedgerError, match=r"3 records were written to .*spill\.jsonl"):
+        tracker.close()
+    assert tracker.pending == 0
+    db = tmp_path / "l.db"
+    result = runner.invoke(app, ["import", str(spill), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "imported 3 records" in result.output
+    result = runner.invoke(app, ["import", str(spill), "--db", str(db)])  # again: nothing doubles
+    assert SQLiteLedger(db).stats().totals.calls == 3
+    assert SQLiteLedger(db).stats().totals.cost_usd == Decimal("0.006")
+    assert [s.id for s in SQLiteLedger(db).sessions()] == [tracker.session_id]

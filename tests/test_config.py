@@ -101,9 +101,7 @@ def test_per_million_spellings_and_cache_keys() -> None:
 )
 def test_unknown_key_names_file_table_and_key(tmp_path: Path, key: str, value: str) -> None:
     path = write(tmp_path, f"[cost.providers.openai.gpt-4o]\n{key} = {value}\n")
-    with pytest.raises(
-        ConfigError, match=re.escape(f"{path} [cost.providers.openai.gpt-4o] key {key!r}")
-    ) as info:
+    with pytest.raises(ConfigError, match=re.escape(f"{path} [cost.providers.openai.gpt-4o] key {key!r}")) as info:
         read_config(path)
     assert info.value.key == key
     assert info.value.table == "cost.providers.openai.gpt-4o"
@@ -132,9 +130,7 @@ def test_bad_price_values(tmp_path: Path, value: str) -> None:
 
 def test_same_price_twice_is_an_error() -> None:
     with pytest.raises(ConfigError, match="given twice"):
-        parse_config(
-            "[cost.providers.openai.m]\nprompt_tokens_per_1k = 1\nprompt_tokens_per_million = 1000\n"
-        )
+        parse_config("[cost.providers.openai.m]\nprompt_tokens_per_1k = 1\nprompt_tokens_per_million = 1000\n")
 
 
 def test_strict_must_be_boolean() -> None:
@@ -153,9 +149,7 @@ def test_other_tables_are_ignored_as_in_flujo_toml() -> None:
     assert config.strict is False
 
 
-def test_find_config_prefers_env_then_llmledger_then_flujo(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_find_config_prefers_env_then_llmledger_then_flujo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
     monkeypatch.delenv("LLMLEDGER_CONFIG", raising=False)

@@ -92,9 +92,7 @@ def test_reports_match_the_ledger_exactly(demo_run: tuple[DemoResult, str, Path]
 
 def test_one_mode_without_tracking(tmp_path: Path) -> None:
     out = io.StringIO()
-    result = run_demo(
-        ["hybrid"], layouts=1, masters=3, workers=1, track_costs=False, db=tmp_path / "l.db", out=out
-    )
+    result = run_demo(["hybrid"], layouts=1, masters=3, workers=1, track_costs=False, db=tmp_path / "l.db", out=out)
     assert result.db_path is None and list(result.modes) == ["hybrid"]
     assert result.modes["hybrid"].calls == 1  # fallback is off when only hybrid runs
     assert result.modes["hybrid"].total_cost is None
@@ -128,9 +126,7 @@ def test_shared_prefix_is_long_enough_to_cache() -> None:
         "messages": [one["messages"][0], {"role": "user", "content": one["messages"][1]["content"][:2]}],
     }
     assert count_prompt_tokens(prefix) > 1024
-    assert count_prompt_tokens(panel_request("gpt-4o", layout, tuple(master_ids(41)))) > count_prompt_tokens(
-        one
-    )
+    assert count_prompt_tokens(panel_request("gpt-4o", layout, tuple(master_ids(41)))) > count_prompt_tokens(one)
 
 
 def test_responder_is_deterministic_and_consistent() -> None:
@@ -145,7 +141,5 @@ def test_responder_is_deterministic_and_consistent() -> None:
 
 
 def test_report_path_for() -> None:
-    assert report_path_for(Path("out/cost_report.json"), "hybrid", several=True) == Path(
-        "out/cost_report.hybrid.json"
-    )
+    assert report_path_for(Path("out/cost_report.json"), "hybrid", several=True) == Path("out/cost_report.hybrid.json")
     assert report_path_for(Path("r.json"), "hybrid", several=False) == Path("r.json")

@@ -88,9 +88,7 @@ def test_completion_ids_are_unique_and_the_reply_is_deterministic(client: openai
 
 
 def test_tools_and_json_schema_add_their_json_length(client: openai.OpenAI) -> None:
-    tools: list[Any] = [
-        {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
-    ]
+    tools: list[Any] = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
     completion = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, tools=tools)
 
     tools_json = json.dumps([tools], separators=(",", ":"))
@@ -162,9 +160,7 @@ def test_the_output_cap_truncates_with_finish_reason_length() -> None:
         LocalOpenAIServer(lambda request: "a" * 100) as server,  # 25 tokens
         openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as client,
     ):
-        completion = client.chat.completions.create(
-            model="gpt-4o", messages=MESSAGES, max_completion_tokens=10
-        )
+        completion = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_completion_tokens=10)
         legacy = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=30)
 
     assert completion.choices[0].finish_reason == "length"
@@ -192,13 +188,9 @@ def test_a_reasoning_model_reports_reasoning_tokens(client: openai.OpenAI) -> No
 
 def test_a_responder_tool_call_becomes_a_tool_calls_message() -> None:
     def responder(request: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "tool_call": {"name": request["tools"][0]["function"]["name"], "arguments": {"city": "Paris"}}
-        }
+        return {"tool_call": {"name": request["tools"][0]["function"]["name"], "arguments": {"city": "Paris"}}}
 
-    tools: list[Any] = [
-        {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
-    ]
+    tools: list[Any] = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
     with (
         LocalOpenAIServer(responder) as server,
         openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as client,
@@ -280,13 +272,9 @@ def test_the_raw_stream_says_usage_null_and_ends_with_done(server: LocalOpenAISe
 
 
 def test_a_streamed_tool_call_is_assembled_by_the_sdk() -> None:
-    tools: list[Any] = [
-        {"type": "function", "function": {"name": "final_result", "parameters": {"type": "object"}}}
-    ]
+    tools: list[Any] = [{"type": "function", "function": {"name": "final_result", "parameters": {"type": "object"}}}]
     with (
-        LocalOpenAIServer(
-            lambda request: {"tool_call": {"name": "final_result", "arguments": {"x": 1}}}
-        ) as server,
+        LocalOpenAIServer(lambda request: {"tool_call": {"name": "final_result", "arguments": {"x": 1}}}) as server,
         openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0) as client,
         client.chat.completions.stream(model="gpt-4o", messages=MESSAGES, tools=tools) as stream,
     ):
@@ -352,9 +340,7 @@ def test_embeddings_default_to_base64_and_decode_to_eight_floats(client: openai.
 
 
 def test_gpt_image_returns_b64_pngs_echoes_size_and_quality_and_reports_usage(client: openai.OpenAI) -> None:
-    result = client.images.generate(
-        model="gpt-image-1", prompt="a cat", size="1024x1536", quality="high", n=2
-    )
+    result = client.images.generate(model="gpt-image-1", prompt="a cat", size="1024x1536", quality="high", n=2)
 
     assert result.data is not None and len(result.data) == 2
     assert result.data[0].b64_json is not None
@@ -411,13 +397,9 @@ def test_an_unknown_path_raises_not_found(client: openai.OpenAI) -> None:
 
 def test_the_fail_header_injects_server_errors_and_rate_limits(client: openai.OpenAI) -> None:
     with pytest.raises(openai.InternalServerError):
-        client.chat.completions.create(
-            model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "500"}
-        )
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "500"})
     with pytest.raises(openai.RateLimitError) as caught:
-        client.chat.completions.create(
-            model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "429"}
-        )
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES, extra_headers={"x-llmledger-fail": "429"})
     assert caught.value.code == "rate_limit_exceeded"
 
 
@@ -560,9 +542,7 @@ def test_a_pydantic_ai_agent_gets_structured_output_from_the_default_responder()
 def test_a_png_data_url_is_priced_by_its_tiles(client: openai.OpenAI) -> None:
     url = "data:image/png;base64," + base64.b64encode(PIXEL_PNG).decode()  # 1x1 -> one 512px tile
     content = [{"type": "image_url", "image_url": {"url": url}}]
-    completion = client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": content}]
-    )
+    completion = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": content}])
 
     assert completion.usage is not None
     assert completion.usage.prompt_tokens == 3 + (85 + 170) + 3

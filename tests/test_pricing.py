@@ -60,9 +60,7 @@ def test_chat_cost_by_hand(strict_table: PriceTable) -> None:
 
 
 def test_cached_tokens_priced_at_cached_rate(strict_table: PriceTable) -> None:
-    cost = strict_table.cost(
-        "openai:gpt-4o", Usage(prompt_tokens=2000, cached_tokens=1536, completion_tokens=10)
-    )
+    cost = strict_table.cost("openai:gpt-4o", Usage(prompt_tokens=2000, cached_tokens=1536, completion_tokens=10))
     # 464 * 0.005/1k + 1536 * 0.0025/1k + 10 * 0.015/1k
     assert cost.prompt_usd == Decimal("0.00232")
     assert cost.cached_usd == Decimal("0.00384")
@@ -82,9 +80,7 @@ def test_cached_rate_falls_back_to_prompt_rate() -> None:
 
 
 def test_image_cost_by_quality_and_size(strict_table: PriceTable) -> None:
-    usage = Usage(
-        images=(ImageUsage(count=3, quality="hd", size="1792x1024"), ImageUsage(count=1, size="1024x1024"))
-    )
+    usage = Usage(images=(ImageUsage(count=3, quality="hd", size="1792x1024"), ImageUsage(count=1, size="1024x1024")))
     cost = strict_table.cost("openai:dall-e-3", usage)
     assert cost.images_usd == Decimal("0.400")
     assert cost.total_usd == Decimal("0.400")
@@ -236,9 +232,7 @@ def test_cost_is_additive(a: Usage, b: Usage) -> None:
     assert cost == PROPERTY_TABLE.cost("p:m", a).total_usd + PROPERTY_TABLE.cost("p:m", b).total_usd  # type: ignore[operator]
 
 
-@given(
-    usages(), st.sampled_from(["prompt", "completion", "images"]), st.integers(min_value=1, max_value=10_000)
-)
+@given(usages(), st.sampled_from(["prompt", "completion", "images"]), st.integers(min_value=1, max_value=10_000))
 def test_cost_is_monotone(usage: Usage, what: str, extra: int) -> None:
     more = {
         "prompt": Usage(prompt_tokens=extra),

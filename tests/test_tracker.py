@@ -51,9 +51,7 @@ def chat(id_: str, prompt: int, completion: int, cached: int = 0, model: str = "
             "object": "chat.completion",
             "created": 1,
             "model": model,
-            "choices": [
-                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "{}"}}
-            ],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "{}"}}],
             "usage": {
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
@@ -163,9 +161,7 @@ def test_threads_give_exact_totals() -> None:
 
     def work(t: int) -> None:
         for i in range(1000):
-            tracker.track_api_call(
-                "op", model="o3", prompt_tokens=1000 + t, completion_tokens=i % 7, worker=t
-            )
+            tracker.track_api_call("op", model="o3", prompt_tokens=1000 + t, completion_tokens=i % 7, worker=t)
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(32)]
     for thread in threads:
@@ -179,8 +175,7 @@ def test_threads_give_exact_totals() -> None:
     assert tracker.total_tokens == expected_prompt + expected_completion
     assert (
         tracker.total_cost
-        == (Decimal(expected_prompt) * Decimal("0.002") + Decimal(expected_completion) * Decimal("0.008"))
-        / 1000
+        == (Decimal(expected_prompt) * Decimal("0.002") + Decimal(expected_completion) * Decimal("0.008")) / 1000
     )
     assert len(ledger) == 32_000
     assert len({r.id for r in ledger.records()}) == 32_000

@@ -60,9 +60,7 @@ def test_eight_processes_record_every_call_once_and_count_failures() -> None:
     assert stats.totals.failed_calls == 8
     ok_items = [i for i in items if i % 5]
     assert stats.totals.prompt_tokens == sum(100 * i for i in ok_items)
-    expected = sum(
-        Decimal(100 * i) * Decimal("0.0025") / 1000 + Decimal(i) * Decimal("0.01") / 1000 for i in ok_items
-    )
+    expected = sum(Decimal(100 * i) * Decimal("0.0025") / 1000 + Decimal(i) * Decimal("0.01") / 1000 for i in ok_items)
     assert tracker.total_cost == expected
     records = list(ledger.records())
     assert sorted(r.labels["master_id"] for r in records) == sorted(f"m{i}" for i in items)

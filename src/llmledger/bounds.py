@@ -29,6 +29,7 @@ __all__ = [
     "MESSAGE_OVERHEAD_TOKENS",
     "LimitMode",
     "affordable_output_tokens",
+    "messages_prompt_bound",
     "text_tokens",
 ]
 
@@ -84,3 +85,36 @@ def affordable_output_tokens(
     if remaining_tokens is not None:
         caps.append(remaining_tokens - prompt_tokens)
     return min(caps) if caps else None
+
+
+def messages_prompt_bound(messages: Any, mode: LimitMode = "bound") -> int:
+    """Bound the prompt of chat messages in the OpenAI, Anthropic or plain-text shapes.
+
+    ``messages`` is a string, or a list of ``{"role", "content"}`` dicts whose content is a string
+    or a list of parts (``text`` parts counted by bytes, ``image_url``/``image`` parts by
+    :data:`IMAGE_TOKENS_UPPER_BOUND`, anything else by its JSON bytes).
+    """
+    if isinstance(messages, str):
+        return prompt_tokens_bound([messages], messages=1, mode=mode)
+    texts: list[str] = []
+    images = 0
+    count = 0
+    for message in messages or ():
+        count += 1
+        content = message.get("content") if isinstance(message, dict) else getattr(message, "content", message)
+        for part in content if isinstance(content, list) else [content]:
+            if part is None:
+                continue
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and part.get("type") in ("image_url", "image", "input_image"):
+                images += 1
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            else:
+                texts.append(json.dumps(part, default=str))
+        for key in ("tool_calls", "name"):
+            value = message.get(key) if isinstance(message, dict) else None
+            if value:
+                texts.append(value if isinstance(value, str) else json.dumps(value, default=str))
+    return prompt_tokens_bound(texts, messages=count, images=images, mode=mode)

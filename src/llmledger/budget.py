@@ -43,9 +43,7 @@ class UsageLimits:
         if self.total_tokens_limit is not None and (
             type(self.total_tokens_limit) is not int or self.total_tokens_limit < 0
         ):
-            raise ValueError(
-                f"total_tokens_limit must be a non-negative integer, got {self.total_tokens_limit!r}"
-            )
+            raise ValueError(f"total_tokens_limit must be a non-negative integer, got {self.total_tokens_limit!r}")
 
     @property
     def cost_limit(self) -> Decimal | None:

@@ -113,7 +113,5 @@ def _rates(prices: Any) -> tuple[dict[str, Decimal | None], tuple[PriceTier, ...
             base[field] = value.base
             for tier in value.tiers:
                 tier_rates.setdefault(int(tier.start), {})[field] = tier.price
-    tiers = tuple(
-        PriceTier(above_prompt_tokens=start, **rates) for start, rates in sorted(tier_rates.items())
-    )
+    tiers = tuple(PriceTier(above_prompt_tokens=start, **rates) for start, rates in sorted(tier_rates.items()))
     return base, tiers

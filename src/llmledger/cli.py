@@ -7,7 +7,7 @@ import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -49,9 +49,7 @@ _consoles = _Consoles()
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option(
-        "--config", "-c", help="Pricing config (default: $LLMLEDGER_CONFIG, llmledger.toml, flujo.toml)."
-    ),
+    typer.Option("--config", "-c", help="Pricing config (default: $LLMLEDGER_CONFIG, llmledger.toml, flujo.toml)."),
 ]
 
 
@@ -71,9 +69,7 @@ def price(
     prompt: Annotated[int, typer.Option("--prompt", "-p", min=0, help="Prompt tokens (cache included).")] = 0,
     completion: Annotated[int, typer.Option("--completion", min=0, help="Completion tokens.")] = 0,
     cached: Annotated[int, typer.Option("--cached", min=0, help="Cache-read tokens within --prompt.")] = 0,
-    cache_write: Annotated[
-        int, typer.Option("--cache-write", min=0, help="Cache-write tokens within --prompt.")
-    ] = 0,
+    cache_write: Annotated[int, typer.Option("--cache-write", min=0, help="Cache-write tokens within --prompt.")] = 0,
     images: Annotated[int, typer.Option("--images", min=0, help="Images generated.")] = 0,
     quality: Annotated[str, typer.Option(help="Image quality.")] = "standard",
     size: Annotated[str, typer.Option(help="Image size, WxH.")] = "1024x1024",
@@ -168,9 +164,7 @@ DbOption = Annotated[
     str | None,
     typer.Option("--db", help="Ledger database: a SQLite path (default: $LLMLEDGER_DB, else llmledger.db)."),
 ]
-SessionOption = Annotated[
-    str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")
-]
+SessionOption = Annotated[str | None, typer.Option("--session", "-s", help="Session id (default: the latest).")]
 
 
 def _open(db: str | None) -> Ledger:
@@ -251,9 +245,7 @@ def sessions(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json"
 def summary(
     db: DbOption = None,
     session: SessionOption = None,
-    by: Annotated[
-        str | None, typer.Option("--by", help="Break down by operation, model, provider or a label.")
-    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Break down by operation, model, provider or a label.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show a session's summary, or a breakdown of it."""
@@ -318,14 +310,141 @@ def report(
     _consoles.out.print(f"wrote {json_out} ({len(data['detailed_api_calls']):,} calls)", highlight=False)
 
 
+budget_app = typer.Typer(
+    help="Shared budgets: one limit for every process and machine on a ledger.", no_args_is_help=True
+)
+app.add_typer(budget_app, name="budget")
+
+
+def _db_target(db: str | None) -> str:
+    from .ledger import DB_ENV
+
+    return db or os.environ.get(DB_ENV) or DEFAULT_DB
+
+
+@budget_app.command("set")
+def budget_set(
+    name: Annotated[str, typer.Argument(help="The budget's name.")],
+    usd: Annotated[str | None, typer.Option("--usd", help="Cost limit in US dollars.")] = None,
+    tokens: Annotated[int | None, typer.Option("--tokens", min=0, help="Token limit.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a budget or change its limits."""
+    from .budgets import Budget
+
+    if usd is None and tokens is None:
+        fail("give --usd and/or --tokens")
+    try:
+        with Budget(_db_target(db), name, limit_usd=usd, limit_tokens=tokens) as budget:
+            state = budget.state()
+    except (LLMLedgerError, ValueError) as exc:
+        fail(str(exc))
+    _print_budgets([state], as_json=False)
+
+
+@budget_app.command("show")
+def budget_show(
+    name: Annotated[str | None, typer.Argument(help="One budget (default: all).")] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show limits, settled spend, reservations and what is left."""
+    from .budgets import Budget
+
+    try:
+        states = Budget.all(_db_target(db))
+    except LLMLedgerError as exc:
+        fail(str(exc))
+    if name is not None:
+        states = [s for s in states if s.name == name]
+        if not states:
+            fail(f"no budget {name!r}")
+    _print_budgets(states, as_json=as_json)
+
+
+@budget_app.command("reset")
+def budget_reset(name: Annotated[str, typer.Argument(help="The budget's name.")], db: DbOption = None) -> None:
+    """Zero a budget's spend and drop its reservations (the limit stays)."""
+    from .budgets import Budget
+
+    try:
+        if not any(s.name == name for s in Budget.all(_db_target(db))):
+            fail(f"no budget {name!r}")
+        with Budget(_db_target(db), name) as budget:
+            budget.reset()
+            state = budget.state()
+    except LLMLedgerError as exc:
+        fail(str(exc))
+    _print_budgets([state], as_json=False)
+
+
+def _print_budgets(states: list[Any], *, as_json: bool) -> None:
+    from .budgets import describe
+
+    rows = [describe(s) for s in states]
+    if as_json:
+        from .reports.json_report import dumps_exact
+
+        print(dumps_exact(rows))
+        return
+    table = Table(title="Budgets")
+    for column in ("budget", "limit", "settled", "reserved", "left", "tokens (settled / limit)"):
+        table.add_column(column, justify="left" if column == "budget" else "right")
+    for r in rows:
+        limit_tokens = (
+            f"{r['settled_tokens']:,} / {r['limit_tokens']:,}"
+            if r["limit_tokens"] is not None
+            else (f"{r['settled_tokens']:,}")
+        )
+        table.add_row(
+            escape(r["name"]),
+            format_usd(r["limit_usd"]) if r["limit_usd"] is not None else "-",
+            format_usd(r["settled_usd"]),
+            format_usd(r["reserved_usd"]),
+            format_usd(r["left_usd"]) if r["left_usd"] is not None else "-",
+            limit_tokens,
+        )
+    _consoles.out.print(table)
+
+
+@app.command("import")
+def import_records(
+    path: Annotated[Path, typer.Argument(help="A JSON-lines spill file written by a tracker.")],
+    db: DbOption = None,
+) -> None:
+    """Load records a tracker spilled when its ledger could not be reached (idempotent)."""
+    from .ledger import open_ledger
+    from .ledger.jsonl import read_jsonl
+
+    if not path.is_file():
+        fail(f"no file {path}")
+    try:
+        ledger = open_ledger(_db_target(db))
+        records = list(read_jsonl(path))
+        sessions: dict[str, float] = {}
+        for record in records:
+            sessions[record.session_id] = min(sessions.get(record.session_id, record.timestamp), record.timestamp)
+        for session_id, started in sessions.items():
+            ledger.add_session(SessionInfo(id=session_id, started_at=started))
+        refused = []
+        for start in range(0, len(records), 500):
+            refused += ledger.write(records[start : start + 500])
+        ledger.close()
+    except (LLMLedgerError, ValueError) as exc:
+        fail(str(exc))
+    _consoles.out.print(
+        f"imported {len(records) - len(refused):,} records from {path}"
+        + (f"; {len(refused):,} were already in the ledger (same request id)" if refused else ""),
+        markup=False,
+    )
+
+
 @app.command()
 def demo(
     one_at_a_time: Annotated[
         bool, typer.Option("--one-at-a-time", help="Run only the one-call-per-(layout, master) mode.")
     ] = False,
-    hybrid: Annotated[
-        bool, typer.Option("--hybrid", help="Run only the one-panel-count-per-layout mode.")
-    ] = False,
+    hybrid: Annotated[bool, typer.Option("--hybrid", help="Run only the one-panel-count-per-layout mode.")] = False,
     fallback: Annotated[
         bool | None,
         typer.Option(

@@ -176,9 +176,7 @@ def parse_config(text: str, *, path: Path | str | None = None, catalog: bool = F
         if not isinstance(models, dict):
             raise ConfigError("must be a table of models", path=file, table=table)
         for model, model_table, keys in _model_tables(models, table, file):
-            price = _model_price(
-                provider, model, keys, file=file, table=model_table, source=source, catalog=catalog
-            )
+            price = _model_price(provider, model, keys, file=file, table=model_table, source=source, catalog=catalog)
             if (provider, model) in prices:
                 raise ConfigError(f"model {model!r} is priced twice", path=file, table=model_table)
             prices[provider, model] = price
@@ -194,9 +192,7 @@ def _model_tables(
         model = f"{prefix}.{name}" if prefix else name
         table = f"{parent}.{_toml_key(name)}"
         if not isinstance(value, dict):
-            raise ConfigError(
-                "a provider table holds model tables, not values", path=file, table=parent, key=name
-            )
+            raise ConfigError("a provider table holds model tables, not values", path=file, table=parent, key=name)
         scalars = {k: v for k, v in value.items() if not isinstance(v, dict)}
         nested = {k: v for k, v in value.items() if isinstance(v, dict)}
         if scalars or not nested:
@@ -223,9 +219,7 @@ def _model_price(
         if key in _TOKEN_KEYS:
             field, exponent = _TOKEN_KEYS[key]
             if field in rates:
-                raise ConfigError(
-                    "this price is given twice (per_1k and per_million)", path=file, table=table, key=key
-                )
+                raise ConfigError("this price is given twice (per_1k and per_million)", path=file, table=table, key=key)
             rates[field] = _price(value, file=file, table=table, key=key).scaleb(exponent)
         elif match := _IMAGE_KEY.match(key):
             images[match["quality"], match["size"]] = _price(value, file=file, table=table, key=key)

@@ -141,9 +141,7 @@ def _prompt_worst(price: ModelPrice, prompt_tokens: int) -> Decimal:
     return prompt_tokens * max(per_token) if per_token else ZERO
 
 
-def _worst_usd(
-    price: ModelPrice, prompt_tokens: int, cap: int | None, images: tuple[ImageUsage, ...]
-) -> Decimal:
+def _worst_usd(price: ModelPrice, prompt_tokens: int, cap: int | None, images: tuple[ImageUsage, ...]) -> Decimal:
     """Every prompt token at the dearest input rate, the whole output cap, every image."""
     worst = _prompt_worst(price, prompt_tokens)
     completion_rate = price.rates_for(prompt_tokens).per_token[3]

@@ -364,9 +364,7 @@ class PriceTable:
             return self._unknown(model, provider, reason or "incomplete price", price)
         return cost
 
-    def check(
-        self, model: str, *, provider: str | None = None, images: Iterable[ImageUsage] = ()
-    ) -> ModelPrice:
+    def check(self, model: str, *, provider: str | None = None, images: Iterable[ImageUsage] = ()) -> ModelPrice:
         """Check up front that ``model`` (and these image sizes) can be priced; return its price.
 
         Raises:

@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
+from .bounds import LimitMode
+from .budget import CombinedReserver, LimitGuard, Reserver, UsageLimits
 from .exceptions import CostUnknownWarning, LedgerError, PricingNotConfiguredError, UsageMissingWarning
+from .guard import CallGuard
 from .ledger import DB_ENV, Ledger, MemoryLedger, open_ledger
 from .ledger.record import CallRecord, LabelValue, SessionInfo
 from .models import split_model_ref
@@ -28,6 +31,9 @@ from .pricing import Cost, ModelPrice, PriceTable, load_prices
 from .reporter import explicit_cost
 from .reports.stats import SessionStats, Totals, counts_to_totals, totals_to_counts
 from .usage import ImageUsage, Usage, extract_model, extract_provider, extract_usage
+
+if TYPE_CHECKING:
+    from .guarded_call import GuardedCall
 
 __all__ = ["CostTracker", "Listener"]
 
@@ -47,6 +53,11 @@ class CostTracker:
         unit_label: the label that groups calls into units of work (``layout_name``), used by
             the summary's per-unit averages.
         name: a human name for the session (shown by ``llmledger sessions``).
+        budget: a shared :class:`~llmledger.Budget` (or any reserver) that :meth:`call` reserves from.
+        usage_limits: limits of this tracker's own, checked by :meth:`call` the same way.
+        limit_mode: ``bound`` (guaranteed worst case) or ``estimate``; see :mod:`llmledger.bounds`.
+        spill_path: where :meth:`close` writes the records it could not get into the ledger
+            (JSON lines; load them later with ``llmledger import``).
         batch_size: records written to the ledger per batch.
         flush_interval_s: a batch is also written when this much time passed since the last one.
         clock: seconds since the epoch; injectable for tests.
@@ -60,6 +71,10 @@ class CostTracker:
         unit_label: str | None = None,
         *,
         name: str | None = None,
+        budget: Reserver | None = None,
+        usage_limits: UsageLimits | None = None,
+        limit_mode: LimitMode = "bound",
+        spill_path: str | Path | None = None,
         batch_size: int = 500,
         flush_interval_s: float = 1.0,
         clock: Callable[[], float] = time.time,
@@ -96,9 +111,18 @@ class CostTracker:
         self._price_json: dict[int, tuple[ModelPrice, dict[str, str]]] = {}
         self._model_refs: dict[tuple[str, str | None], tuple[str | None, str]] = {}
         self._warned_ledger = False
-        self._session_info = SessionInfo(
-            id=self.session_id, started_at=started, unit_label=unit_label, name=name
+        self.spill_path = Path(spill_path) if spill_path is not None else None
+        self.limits = LimitGuard(usage_limits) if usage_limits is not None else None
+        """This tracker's own limits, if any."""
+        self.budget = budget
+        """The shared budget, if any."""
+        reservers: list[Reserver] = [r for r in (self.limits, budget) if r is not None]
+        reserver: Reserver | None = (
+            None if not reservers else reservers[0] if len(reservers) == 1 else CombinedReserver(*reservers)
         )
+        self.guard = CallGuard(self.prices, reserver, mode=limit_mode)
+        """Plans and reserves guarded calls (see :meth:`call`)."""
+        self._session_info = SessionInfo(id=self.session_id, started_at=started, unit_label=unit_label, name=name)
         self._session_written = False
         self._closed = False
 
@@ -150,9 +174,7 @@ class CostTracker:
                 reasoning_tokens=reasoning_tokens,
                 images=_images(images),
             )
-            return self._track_usage(
-                usage, operation_type, model, provider, request_id, latency_s, None, labels
-            )
+            return self._track_usage(usage, operation_type, model, provider, request_id, latency_s, None, labels)
         # the hot path: counts already valid, no Usage object needed
         counts = (
             prompt_tokens,
@@ -167,9 +189,7 @@ class CostTracker:
         if name is None:
             return self._track_usage(None, operation_type, None, prov, request_id, latency_s, None, labels)
         try:
-            cost = self.prices.cost_of(
-                name, prov, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens
-            )
+            cost = self.prices.cost_of(name, prov, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens)
         except PricingNotConfiguredError:
             self._record(
                 operation_type,
@@ -202,9 +222,7 @@ class CostTracker:
         ``usage=None`` records the call as unpriced. ``cost_usd`` takes a cost as given (an
         :class:`~llmledger.ExplicitCostReporter`'s) instead of pricing the usage.
         """
-        return self._track_usage(
-            usage, operation_type, model, provider, request_id, latency_s, cost_usd, labels
-        )
+        return self._track_usage(usage, operation_type, model, provider, request_id, latency_s, cost_usd, labels)
 
     def _track_usage(
         self,
@@ -251,9 +269,7 @@ class CostTracker:
                     error=None,
                 )
                 raise
-        self._record(
-            operation_type, _counts(usage), cost, request_id, latency_s, labels, success=True, error=None
-        )
+        self._record(operation_type, _counts(usage), cost, request_id, latency_s, labels, success=True, error=None)
         return cost.total_usd
 
     def _split(self, model: str | None, provider: str | None) -> tuple[str | None, str | None]:
@@ -291,9 +307,7 @@ class CostTracker:
             message = f"no usage data in {type(response).__name__} for {operation_type}: recorded as unpriced"
             logger.warning(message)
             warnings.warn(message, UsageMissingWarning, stacklevel=2)
-        return self._track_usage(
-            usage, operation_type, model, provider, _label_str(request_id), None, cost_usd, labels
-        )
+        return self._track_usage(usage, operation_type, model, provider, _label_str(request_id), None, cost_usd, labels)
 
     def track_failure(
         self,
@@ -370,10 +384,7 @@ class CostTracker:
                 self._seen_request_ids.add(request_id)
             self._count(record)
             self._pending.append(record)
-            if (
-                len(self._pending) >= self.batch_size
-                or time.monotonic() - self._last_flush > self.flush_interval_s
-            ):
+            if len(self._pending) >= self.batch_size or time.monotonic() - self._last_flush > self.flush_interval_s:
                 flush_now = True
         for listener in self._listeners:
             listener(record)
@@ -464,9 +475,7 @@ class CostTracker:
                     raise exc if isinstance(exc, LedgerError) else LedgerError(str(exc)) from exc
                 if not self._warned_ledger:
                     self._warned_ledger = True
-                    logger.warning(
-                        "ledger write failed (%s); %d records kept for the next flush", exc, len(batch)
-                    )
+                    logger.warning("ledger write failed (%s); %d records kept for the next flush", exc, len(batch))
                 return
             if refused:
                 with self._lock:
@@ -482,10 +491,81 @@ class CostTracker:
         return len(self._pending)
 
     def close(self) -> None:
-        """Flush and stop; the ledger stays open for its owner."""
-        if not self._closed:
+        """Flush and stop; the ledger stays open for its owner.
+
+        Raises:
+            LedgerError: the ledger cannot be written. With ``spill_path`` set, the records are
+                first written there (the message says where); without it they stay pending.
+        """
+        if self._closed:
+            return
+        try:
             self.flush()
-            self._closed = True
+        except LedgerError as exc:
+            if self.spill_path is None:
+                raise
+            count = self.spill(self.spill_path)
+            raise LedgerError(
+                f"{exc}; {count} records were written to {self.spill_path}: load them with "
+                f"`llmledger import {self.spill_path}`"
+            ) from exc
+        self._closed = True
+
+    def spill(self, path: str | Path) -> int:
+        """Write the pending records to a JSON-lines file and drop them from memory; return how many."""
+        from .ledger.jsonl import write_jsonl
+
+        with self._write_lock, self._lock:
+            batch, self._pending = self._pending, []
+        try:
+            return write_jsonl(batch, path)
+        except BaseException:
+            with self._lock:
+                self._pending[:0] = batch
+            raise
+
+    def call(
+        self,
+        operation_type: str,
+        *,
+        model: str,
+        provider: str | None = None,
+        messages: Any = None,
+        prompt_tokens_bound: int | None = None,
+        max_tokens: int | None = None,
+        images: tuple[ImageUsage, ...] = (),
+        **labels: LabelValue,
+    ) -> GuardedCall:
+        """Reserve a call's worst case before it is sent; record and settle it after.
+
+        Use it as a context manager::
+
+            with tracker.call("detect", model="openai:gpt-4o", messages=messages) as call:
+                response = client.chat.completions.create(
+                    model="gpt-4o", messages=messages, max_tokens=call.max_tokens
+                )
+                call.record(response)
+
+        ``call.max_tokens`` is the caller's ``max_tokens``, or, when none was given and a limit
+        applies, what the remaining budget affords. An exception inside the block releases the
+        reservation and records a failure.
+
+        Raises:
+            UsageLimitExceededError: the worst case does not fit what is left (send nothing).
+        """
+        from .guarded_call import GuardedCall
+
+        return GuardedCall(
+            self,
+            operation_type,
+            model=model,
+            provider=provider,
+            messages=messages,
+            prompt_tokens_bound=prompt_tokens_bound,
+            max_tokens=max_tokens,
+            images=images,
+            labels=labels,
+        )
 
     def __enter__(self) -> Self:
         return self

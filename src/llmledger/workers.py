@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from .budget import CombinedReserver, Reservation, Reserver
+from .exceptions import UsageLimitExceededError
 from .ledger.record import LabelValue
 from .reporter import explicit_cost
 from .tracker import CostTracker
@@ -108,6 +110,9 @@ def tracked_map(
     workers: int = 8,
     labels: Mapping[str, LabelValue] | Callable[[T], Mapping[str, LabelValue]] | None = None,
     model: str | None = None,
+    budget: Reserver | None = None,
+    worst_case: Callable[[T], Decimal] | Decimal | None = None,
+    worst_case_tokens: Callable[[T], int] | int = 0,
     executor: Literal["process", "thread"] | Executor = "process",
     mp_context: Any = None,
 ) -> list[MapOutcome[T, R]]:
@@ -122,9 +127,17 @@ def tracked_map(
     :class:`~concurrent.futures.Executor` is used as it is (and left open), so a batch of many
     maps pays for starting its worker processes once.
 
+    With ``budget`` (or limits on the tracker), each item's ``worst_case`` (dollars, or a function
+    of the item; and ``worst_case_tokens``) is reserved in the main process before the item is
+    handed to a worker, and settled with the actual cost when it comes back; an item that does
+    not fit is not sent, and its outcome carries the ``UsageLimitExceededError``.
+
     Returns:
         One :class:`MapOutcome` per item, in input order.
     """
+    reserver = _reserver(tracker, budget)
+    if reserver is not None and worst_case is None:
+        raise ValueError("a budget or limits need worst_case= (the most one item may cost) to reserve before each call")
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -133,9 +146,26 @@ def tracked_map(
     outcomes: dict[int, MapOutcome[T, R]] = {}
     item_labels = labels if callable(labels) else (lambda _item: labels or {})
 
+    held: dict[int, Reservation] = {}
+
+    def reserve(index: int, item: T) -> bool:
+        if reserver is None:
+            return True
+        worst = worst_case(item) if callable(worst_case) else worst_case
+        tokens = worst_case_tokens(item) if callable(worst_case_tokens) else worst_case_tokens
+        try:
+            held[index] = reserver.reserve(worst or Decimal(0), tokens=tokens)
+        except UsageLimitExceededError as exc:
+            outcomes[index] = MapOutcome(item, None, f"UsageLimitExceededError: {exc}", None)
+            return False
+        return True
+
     def record(index: int, item: T, result: Any, data: CallData | None, error: str | None) -> None:
         extra = dict(item_labels(item))
+        reservation = held.pop(index, None)
         if error is not None or data is None:
+            if reservation is not None:
+                reservation.release()
             tracker.track_failure(operation_type, error or "no result", **extra)  # type: ignore[arg-type]
             outcomes[index] = MapOutcome(item, None, error or "no result", None)
             return
@@ -149,6 +179,8 @@ def tracked_map(
             cost_usd=data.cost_usd,
             **extra,
         )
+        if reservation is not None:
+            reservation.settle(cost, data.usage.total_tokens if data.usage is not None else 0)
         outcomes[index] = MapOutcome(item, result, None, cost)
 
     while pending:
@@ -159,7 +191,10 @@ def tracked_map(
             while pending or in_flight:
                 while pending and len(in_flight) < workers:
                     index, item = pending.pop()
-                    in_flight[pool.submit(_run_one, fn, item)] = (index, item)
+                    if reserve(index, item):
+                        in_flight[pool.submit(_run_one, fn, item)] = (index, item)
+                if not in_flight:
+                    continue
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     index, item = in_flight.pop(future)
@@ -180,6 +215,15 @@ def tracked_map(
             if owned:
                 pool.shutdown(wait=True, cancel_futures=True)
     return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _reserver(tracker: CostTracker, budget: Reserver | None) -> Reserver | None:
+    own = tracker.guard.reserver if tracker.guard.limited else None
+    if own is None:
+        return budget
+    if budget is None:
+        return own
+    return CombinedReserver(own, budget)
 
 
 def _make_pool(executor: str, workers: int, mp_context: Any) -> Executor:

@@ -42,9 +42,7 @@ def prices(strict: bool = False) -> PriceTable:
     return PriceTable(parse_config(CONFIG).prices, strict=strict)
 
 
-def fixed_model(
-    prompt: int, completion: int, text: str = "ok", seen: list[dict] | None = None
-) -> FunctionModel:
+def fixed_model(prompt: int, completion: int, text: str = "ok", seen: list[dict] | None = None) -> FunctionModel:
     def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         if seen is not None:
             seen.append(dict(info.model_settings or {}))
@@ -96,9 +94,7 @@ def test_each_output_is_the_next_input() -> None:
             seen.append(value)
             return value + self.suffix
 
-    result = Runner(
-        Step("a", Echo("1")) >> Step("b", Echo("2")) >> Step("c", Echo("3")), prices=prices()
-    ).run("x")
+    result = Runner(Step("a", Echo("1")) >> Step("b", Echo("2")) >> Step("c", Echo("3")), prices=prices()).run("x")
     assert seen == ["x", "x1", "x12"]
     assert result.output == "x123"
 
@@ -109,9 +105,7 @@ def test_failing_step_ends_the_run_with_the_error_kept() -> None:
             raise RuntimeError("model said no")
 
     ok = Agent(fixed_model(100, 10))
-    result = Runner(Step.solution(ok) >> Step.validate(Broken()) >> Step.reflect(ok), prices=prices()).run(
-        "x"
-    )
+    result = Runner(Step.solution(ok) >> Step.validate(Broken()) >> Step.reflect(ok), prices=prices()).run("x")
     assert [s.name for s in result.step_history] == ["solution", "validate"]
     assert result.step_history[1].success is False
     assert result.step_history[1].error == "RuntimeError: model said no"
@@ -127,9 +121,7 @@ def test_cost_limit_crossed_at_step_two_raises_with_step_one_inside() -> None:
         prices=prices(),
         usage_limits=UsageLimits(total_cost_usd_limit=Decimal("0.02")),
     )
-    with pytest.raises(
-        UsageLimitExceededError, match=re.escape("Cost limit of $0.0200 would be exceeded")
-    ) as info:
+    with pytest.raises(UsageLimitExceededError, match=re.escape("Cost limit of $0.0200 would be exceeded")) as info:
         runner.run("task")
     partial = info.value.result
     assert [s.name for s in partial.step_history] == ["solution"]
@@ -240,9 +232,9 @@ async def test_real_agents_through_the_local_server(server: LocalOpenAIServer, c
     for step in result.step_history:
         usage = step.usage
         assert usage is not None and usage.prompt_tokens > 0
-        expected = Decimal(usage.prompt_tokens) * Decimal("0.000005") + Decimal(
-            usage.completion_tokens
-        ) * Decimal("0.000015")
+        expected = Decimal(usage.prompt_tokens) * Decimal("0.000005") + Decimal(usage.completion_tokens) * Decimal(
+            "0.000015"
+        )
         assert step.cost_usd == expected
     records = list(tracker.records())
     assert [r.request_id is not None for r in records] == [True, True]
@@ -257,14 +249,10 @@ async def test_fifty_concurrent_runs_share_one_limit(server: LocalOpenAIServer, 
         tracker=tracker,
         usage_limits=UsageLimits(total_cost_usd_limit=limit),
     )
-    outcomes = await asyncio.gather(
-        *(runner.run_async(f"question {i}") for i in range(50)), return_exceptions=True
-    )
+    outcomes = await asyncio.gather(*(runner.run_async(f"question {i}") for i in range(50)), return_exceptions=True)
     refused = [o for o in outcomes if isinstance(o, UsageLimitExceededError)]
     assert refused, "the limit must refuse some runs"
-    assert not [
-        o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, UsageLimitExceededError)
-    ]
+    assert not [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, UsageLimitExceededError)]
     assert tracker.total_cost <= limit
     assert runner.guard.spent_usd == tracker.total_cost
     assert server.hits == tracker.calls < 100

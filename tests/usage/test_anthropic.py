@@ -125,9 +125,7 @@ def test_beta_message() -> None:
 
 
 def test_bare_usage() -> None:
-    usage = AnthropicUsage(
-        input_tokens=3, output_tokens=9, cache_read_input_tokens=100, cache_creation_input_tokens=50
-    )
+    usage = AnthropicUsage(input_tokens=3, output_tokens=9, cache_read_input_tokens=100, cache_creation_input_tokens=50)
     assert extract_usage(usage) == Usage(
         prompt_tokens=153, completion_tokens=9, cached_tokens=100, cache_write_tokens=50
     )

@@ -97,9 +97,7 @@ def test_no_model_or_provider_is_none(obj: Any) -> None:
     ],
     ids=repr,
 )
-def test_malformed_or_inconsistent_is_none_and_logged(
-    usage: dict[str, Any], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_malformed_or_inconsistent_is_none_and_logged(usage: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="llmledger.usage"):
         assert extract_usage({"object": "chat.completion", "model": "gpt-4o", "usage": usage}) is None
     assert [record.name for record in caplog.records] == ["llmledger.usage"]
@@ -143,9 +141,7 @@ def test_provider(obj: Any, provider: str | None) -> None:
 
 def test_shared_input_output_shape() -> None:
     # with no cache counts, OpenAI Responses, Anthropic and pydantic-ai read input/output alike
-    assert extract_usage({"input_tokens": 10, "output_tokens": 2}) == Usage(
-        prompt_tokens=10, completion_tokens=2
-    )
+    assert extract_usage({"input_tokens": 10, "output_tokens": 2}) == Usage(prompt_tokens=10, completion_tokens=2)
     assert extract_usage({"id": "x", "usage": {"input_tokens": 10, "output_tokens": 2}}) == Usage(
         prompt_tokens=10, completion_tokens=2
     )
@@ -168,9 +164,7 @@ def test_handler_cached_by_class() -> None:
 
 
 def test_generic_containers_not_cached() -> None:
-    openai_like = SimpleNamespace(
-        object="chat.completion", usage={"prompt_tokens": 5, "completion_tokens": 1}
-    )
+    openai_like = SimpleNamespace(object="chat.completion", usage={"prompt_tokens": 5, "completion_tokens": 1})
     anthropic_like = SimpleNamespace(type="message", usage={"input_tokens": 5, "cache_read_input_tokens": 7})
     assert extract_usage(openai_like) == Usage(prompt_tokens=5, completion_tokens=1)
     assert extract_usage(anthropic_like) == Usage(prompt_tokens=12, cached_tokens=7)

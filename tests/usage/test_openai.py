@@ -167,9 +167,7 @@ def test_legacy_completion() -> None:
             "object": "text_completion",
             "created": 1703348661,
             "model": "gpt-3.5-turbo-instruct",
-            "choices": [
-                {"text": "\n\nThis is a test.", "index": 0, "logprobs": None, "finish_reason": "stop"}
-            ],
+            "choices": [{"text": "\n\nThis is a test.", "index": 0, "logprobs": None, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
         }
     )

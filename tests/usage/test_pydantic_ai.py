@@ -58,12 +58,12 @@ def test_run_usage_requests() -> None:
 
 
 def test_reasoning_from_details() -> None:
-    assert extract_usage(
-        RequestUsage(input_tokens=10, output_tokens=300, details={"reasoning_tokens": 256})
-    ) == Usage(prompt_tokens=10, completion_tokens=300, reasoning_tokens=256)
-    assert extract_usage(
-        RequestUsage(input_tokens=10, output_tokens=300, details={"thoughts_tokens": 200})
-    ) == Usage(prompt_tokens=10, completion_tokens=300, reasoning_tokens=200)
+    assert extract_usage(RequestUsage(input_tokens=10, output_tokens=300, details={"reasoning_tokens": 256})) == Usage(
+        prompt_tokens=10, completion_tokens=300, reasoning_tokens=256
+    )
+    assert extract_usage(RequestUsage(input_tokens=10, output_tokens=300, details={"thoughts_tokens": 200})) == Usage(
+        prompt_tokens=10, completion_tokens=300, reasoning_tokens=200
+    )
 
 
 def test_empty_usage_is_none() -> None:
@@ -129,9 +129,7 @@ def test_agent_run_with_function_model() -> None:
 def test_agent_run_with_test_model() -> None:
     result = Agent(TestModel()).run_sync("hello")
     usage = extract_usage(result)
-    assert usage == Usage(
-        prompt_tokens=result.usage.input_tokens, completion_tokens=result.usage.output_tokens
-    )
+    assert usage == Usage(prompt_tokens=result.usage.input_tokens, completion_tokens=result.usage.output_tokens)
     assert usage.prompt_tokens > 0
     assert extract_model(result) == "test"
     assert extract_provider(result) is None

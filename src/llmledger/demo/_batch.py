@@ -48,9 +48,7 @@ class Batch:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
     def close(self) -> None:
@@ -95,9 +93,7 @@ class Batch:
         self.errors += [o.error for o in outcomes if o.error is not None]
         return [o.result for o in outcomes]
 
-    def _run_untracked(
-        self, fn: Callable[[T], tuple[R, Any]], tasks: Sequence[T], unit_word: str
-    ) -> list[R | None]:
+    def _run_untracked(self, fn: Callable[[T], tuple[R, Any]], tasks: Sequence[T], unit_word: str) -> list[R | None]:
         from concurrent.futures import as_completed
 
         results: list[R | None] = [None] * len(tasks)

@@ -109,13 +109,9 @@ def _mode_text(outcome: ModeResult, *, fallback: bool) -> list[str]:
 
 def end_text(result: DemoResult) -> str:
     """The summaries, the saving, where the ledger and reports went, and what to run next."""
-    lines = [
-        line for outcome in result.modes.values() for line in _mode_text(outcome, fallback=result.fallback)
-    ]
+    lines = [line for outcome in result.modes.values() for line in _mode_text(outcome, fallback=result.fallback)]
     if result.db_path is None:
-        return "\n".join(
-            [*lines, "", "Cost tracking was off: costs were not tracked and nothing was written."]
-        )
+        return "\n".join([*lines, "", "Cost tracking was off: costs were not tracked and nothing was written."])
     saving = saving_line(result)
     if saving:
         lines += ["", saving]

@@ -49,9 +49,7 @@ def _layout_labels(task: PanelTask) -> dict[str, LabelValue]:
 
 
 def _pairs(job: _Job, layout: str, masters: Sequence[str]) -> list[PairTask]:
-    return [
-        PairTask(base_url=job.base_url, model=job.model, layout_name=layout, master_id=m) for m in masters
-    ]
+    return [PairTask(base_url=job.base_url, model=job.model, layout_name=layout, master_id=m) for m in masters]
 
 
 def _count_matches(verdicts: Sequence[MatchVerdict | None]) -> str:
@@ -104,13 +102,9 @@ def _run_hybrid(job: _Job, batch: Batch) -> tuple[int, int]:
     )
     for layout, answer in zip(job.layouts, answers, strict=True):
         job.say(_describe_panels(layout, answer))
-    uncertain = [
-        (layout, a.uncertain) for layout, a in zip(job.layouts, answers, strict=True) if a and a.uncertain
-    ]
+    uncertain = [(layout, a.uncertain) for layout, a in zip(job.layouts, answers, strict=True) if a and a.uncertain]
     if not job.fallback:
-        job.say(
-            f"{len(uncertain)} of {_count(len(job.layouts), 'layout')} left masters uncertain (no fallback)"
-        )
+        job.say(f"{len(uncertain)} of {_count(len(job.layouts), 'layout')} left masters uncertain (no fallback)")
         return 0, 0
     fallback = [task for layout, masters in uncertain for task in _pairs(job, layout, masters)]
     job.say(
@@ -274,9 +268,7 @@ def run_demo(
         for mode in chosen:
             if server is not None:
                 server.reset()  # each mode starts with a cold prompt cache
-            report = (
-                report_path_for(Path(cost_report), mode, several=len(chosen) > 1) if cost_report else None
-            )
+            report = report_path_for(Path(cost_report), mode, several=len(chosen) > 1) if cost_report else None
             results[mode] = _run_mode(
                 mode, job, prices=table, ledger=ledger, workers=workers, plain=plain, report=report
             )

@@ -26,15 +26,18 @@ DB_ENV = "LLMLEDGER_DB"
 
 
 def open_ledger(target: str | Path | Ledger | None = None) -> Ledger:
-    """Open a ledger from a SQLite path, a ``sqlite:///`` URL or an existing ledger object.
+    """Open a ledger from a SQLite path, a ``sqlite:///`` or ``postgresql://`` URL, or a ledger object.
 
-    ``None`` means ``$LLMLEDGER_DB``, else ``llmledger.db`` in the current directory.
+    ``None`` means ``$LLMLEDGER_DB``, else ``llmledger.db`` in the current directory. A PostgreSQL
+    URL needs the ``postgres`` extra, imported only then.
     """
     if target is not None and not isinstance(target, (str, Path)):
         return target
     value = str(target) if target is not None else os.environ.get(DB_ENV) or DEFAULT_DB
     if value.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError("PostgreSQL ledgers are not available yet")
+        from .postgres import PostgresLedger
+
+        return PostgresLedger(value)
     if value.startswith("sqlite:///"):
         value = value.removeprefix("sqlite:///")
     return SQLiteLedger(value)

@@ -45,9 +45,7 @@ def aggregate_sql(group: str | None, where: str) -> str:
 
 def totals_from_row(row: Iterable[Any]) -> Totals:
     """A :class:`Totals` from the ten sums of ``aggregate_sql`` (cost summed in pico-dollars)."""
-    calls, failed, unpriced, prompt, completion, cached, written, reasoning, images, pusd = (
-        int(v or 0) for v in row
-    )
+    calls, failed, unpriced, prompt, completion, cached, written, reasoning, images, pusd = (int(v or 0) for v in row)
     return Totals(
         calls=calls,
         failed_calls=failed,
@@ -82,8 +80,6 @@ def rows_to_stats(
         stats.by_model[grp or "unknown"] = totals_from_row(sums)
     if unit_label:
         expr, expr_params = label_expr(unit_label)
-        (count,) = query(
-            f"SELECT COUNT(DISTINCT {expr}) FROM llmledger_calls {where}", (*expr_params, *params)
-        )
+        (count,) = query(f"SELECT COUNT(DISTINCT {expr}) FROM llmledger_calls {where}", (*expr_params, *params))
         stats.units = int(count[0] or 0)
     return stats

@@ -81,7 +81,8 @@ def _v2(real: str, integer: str) -> tuple[str, ...]:
         " budget TEXT NOT NULL,"
         f" amount_pusd {integer} NOT NULL,"
         f" tokens {integer} NOT NULL,"
-        f" expires_at {real} NOT NULL)",
+        f" expires_at {real} NOT NULL,"
+        " state TEXT NOT NULL DEFAULT 'held')",
         "CREATE INDEX IF NOT EXISTS llmledger_reservations_expiry ON llmledger_reservations (budget, expires_at)",
     )
 

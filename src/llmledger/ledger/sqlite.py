@@ -37,17 +37,13 @@ class SQLiteLedger:
             ``NORMAL`` survives process crashes only and is faster.
     """
 
-    def __init__(
-        self, path: str | Path = DEFAULT_DB, *, timeout_s: float = 30.0, synchronous: str = "FULL"
-    ) -> None:
+    def __init__(self, path: str | Path = DEFAULT_DB, *, timeout_s: float = 30.0, synchronous: str = "FULL") -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         """The database file (``None`` for an in-memory database)."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(
-                str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
-            )
+            self._conn = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous}")
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
@@ -62,9 +58,7 @@ class SQLiteLedger:
     def _migrate(self) -> None:
         with self._lock, self._transaction():
             self._conn.execute("CREATE TABLE IF NOT EXISTS llmledger_meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = self._conn.execute(
-                "SELECT value FROM llmledger_meta WHERE key = 'schema_version'"
-            ).fetchone()
+            row = self._conn.execute("SELECT value FROM llmledger_meta WHERE key = 'schema_version'").fetchone()
             current = int(row[0]) if row else 0
             if current > SCHEMA_VERSION:
                 raise LedgerError(
@@ -124,24 +118,19 @@ class SQLiteLedger:
         """Record a session (kept as it is if already there)."""
         with self._lock:
             self._conn.execute(
-                "INSERT OR IGNORE INTO llmledger_sessions (id, started_at, unit_label, name)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO llmledger_sessions (id, started_at, unit_label, name) VALUES (?, ?, ?, ?)",
                 (session.id, session.started_at, session.unit_label, session.name),
             )
 
     def sessions(self) -> list[SessionInfo]:
         """Every session, oldest first."""
-        rows = self._query(
-            "SELECT id, started_at, unit_label, name FROM llmledger_sessions ORDER BY started_at"
-        )
+        rows = self._query("SELECT id, started_at, unit_label, name FROM llmledger_sessions ORDER BY started_at")
         return [SessionInfo(id=r[0], started_at=r[1], unit_label=r[2], name=r[3]) for r in rows]
 
     def records(self, session_id: str | None = None) -> Iterator[CallRecord]:
         """The records of one session, or all, in time order (streamed, not loaded at once)."""
         where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
-        cursor = self._conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM llmledger_calls {where} ORDER BY ts", params
-        )
+        cursor = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM llmledger_calls {where} ORDER BY ts", params)
         for row in cursor:
             yield CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
 

@@ -87,9 +87,7 @@ class ImageAgent:
             images = await self.generate(text)
             return ImageResult(output=list(images), usage=Usage(images=self.images), model=name)
         if provider not in (None, "openai"):
-            raise NotImplementedError(
-                f"{self.model}: give ImageAgent a generate= function to call this provider"
-            )
+            raise NotImplementedError(f"{self.model}: give ImageAgent a generate= function to call this provider")
         return await self._openai(name, text)
 
     async def _openai(self, name: str, text: str) -> ImageResult:
@@ -132,9 +130,7 @@ def make_agent_async(
     give an :class:`ImageAgent` priced per image by ``quality`` and ``size``.
     """
     if isinstance(model, str) and is_image_model(model):
-        return ImageAgent(
-            model=model, quality=quality, size=size, n=n, generate=generate, system_prompt=system_prompt
-        )
+        return ImageAgent(model=model, quality=quality, size=size, n=n, generate=generate, system_prompt=system_prompt)
     try:
         from pydantic_ai import Agent
     except ImportError as exc:  # pragma: no cover
@@ -142,6 +138,4 @@ def make_agent_async(
     from pydantic_ai.settings import ModelSettings
 
     settings = ModelSettings(max_tokens=max_tokens) if max_tokens is not None else None
-    return Agent(
-        model, system_prompt=system_prompt, output_type=output_type, model_settings=settings, **agent_kwargs
-    )
+    return Agent(model, system_prompt=system_prompt, output_type=output_type, model_settings=settings, **agent_kwargs)

@@ -85,9 +85,7 @@ class GuardedModel(WrapperModel):
         plan, settings = self._plan(messages, model_settings, model_request_parameters)
         start = now()
         try:
-            async with self.wrapped.request_stream(
-                messages, settings, model_request_parameters, run_context
-            ) as stream:
+            async with self.wrapped.request_stream(messages, settings, model_request_parameters, run_context) as stream:
                 yield stream
         except BaseException as exc:
             self.meter.failed(plan, exc, model=self.wrapped.model_name, provider=self._price_provider())
@@ -105,9 +103,7 @@ class GuardedModel(WrapperModel):
         )
 
 
-def request_prompt_bound(
-    messages: list[ModelMessage], params: ModelRequestParameters, mode: LimitMode
-) -> int:
+def request_prompt_bound(messages: list[ModelMessage], params: ModelRequestParameters, mode: LimitMode) -> int:
     """Bound the prompt tokens of a pydantic-ai request: every message part, tool and schema."""
     texts: list[str] = []
     images = 0

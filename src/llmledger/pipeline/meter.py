@@ -21,9 +21,7 @@ __all__ = ["StepMeter"]
 class StepMeter:
     """Meters one step of one run: every model request it makes is planned, recorded and summed."""
 
-    def __init__(
-        self, *, guard: CallGuard, tracker: CostTracker, operation_type: str, labels: dict[str, LabelValue]
-    ):
+    def __init__(self, *, guard: CallGuard, tracker: CostTracker, operation_type: str, labels: dict[str, LabelValue]):
         self.guard = guard
         self.tracker = tracker
         self.operation_type = operation_type
@@ -67,9 +65,7 @@ class StepMeter:
             tokens_left = reserver.remaining_tokens
             if tokens_left is not None and tokens_left <= 0:
                 raise UsageLimitExceededError("Token limit reached", limit=tokens_left, requested=0)
-        return CallPlan(
-            prompt_tokens_bound=0, output_cap=None, cap_was_set=False, worst_usd=None, reservation=None
-        )
+        return CallPlan(prompt_tokens_bound=0, output_cap=None, cap_was_set=False, worst_usd=None, reservation=None)
 
     def after(
         self,
@@ -111,9 +107,7 @@ class StepMeter:
             self.cost_usd += cost
         return cost
 
-    def failed(
-        self, plan: CallPlan, error: BaseException, *, model: str | None, provider: str | None
-    ) -> None:
+    def failed(self, plan: CallPlan, error: BaseException, *, model: str | None, provider: str | None) -> None:
         """A request failed before it was answered: give its reservation back, record the failure."""
         plan.release()
         if not isinstance(error, UsageLimitExceededError):

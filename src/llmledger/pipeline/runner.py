@@ -14,6 +14,7 @@ from ..bounds import LimitMode, prompt_tokens_bound
 from ..budget import LimitGuard, Reserver, UsageLimits
 from ..exceptions import UsageLimitExceededError
 from ..guard import CallGuard
+from ..models import split_model_ref
 from ..pricing import PriceTable, load_prices
 from ..reporter import explicit_cost
 from ..tracker import CostTracker
@@ -115,9 +116,7 @@ class Runner:
                 exc.result = result
                 raise
             except Exception as exc:
-                result.step_history.append(
-                    _step_result(step, meter, start, error=f"{type(exc).__name__}: {exc}")
-                )
+                result.step_history.append(_step_result(step, meter, start, error=f"{type(exc).__name__}: {exc}"))
                 return result
             result.step_history.append(_step_result(step, meter, start, output=output))
             self._check_after_step(result)
@@ -182,7 +181,8 @@ class Runner:
         except BaseException as exc:
             meter.failed(plan, exc, model=agent.model, provider=None)
             raise
-        meter.after(plan, result.usage, model=agent.model, provider=None, latency_s=now() - start)
+        provider, name = split_model_ref(agent.model)
+        meter.after(plan, result.usage, model=name, provider=provider, latency_s=now() - start)
         return result.output
 
     async def _run_opaque(self, agent: Any, value: Any, meter: StepMeter) -> Any:
@@ -211,9 +211,7 @@ class Runner:
             from ..usage import Usage
 
             usage = usage or Usage(prompt_tokens=tokens)
-            meter.after(
-                plan, usage, model=reported_model, provider=None, latency_s=now() - start, cost_usd=cost_usd
-            )
+            meter.after(plan, usage, model=reported_model, provider=None, latency_s=now() - start, cost_usd=cost_usd)
         else:
             meter.after(plan, usage, model=reported_model, provider=None, latency_s=now() - start)
         return getattr(result, "output", result)

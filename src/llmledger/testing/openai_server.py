@@ -282,9 +282,7 @@ def _minimal_instance(schema: Any, defs: dict[str, Any]) -> Any:
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         properties = schema.get("properties") or {}
-        return {
-            name: _minimal_instance(properties.get(name, {}), defs) for name in schema.get("required", [])
-        }
+        return {name: _minimal_instance(properties.get(name, {}), defs) for name in schema.get("required", [])}
     return {"string": "", "integer": 0, "number": 0, "boolean": False, "array": []}.get(kind)
 
 
@@ -450,9 +448,7 @@ def _error_reply(status: int, message: str, *, type_: str, code: str | None = No
 
 def _injected_failure(status: int) -> _Reply:
     if status == 429:
-        return _error_reply(
-            429, "Rate limit reached (injected).", type_="requests", code="rate_limit_exceeded"
-        )
+        return _error_reply(429, "Rate limit reached (injected).", type_="requests", code="rate_limit_exceeded")
     if status == 401:
         return _error_reply(
             401,
@@ -514,10 +510,7 @@ def _chunk_deltas(completion: _Completion) -> list[dict[str, Any]]:
             "function": {"name": call["name"], "arguments": ""},
         }
         deltas.append({"tool_calls": [head]})
-        deltas += [
-            {"tool_calls": [{"index": index, "function": {"arguments": p}}]}
-            for p in _split(call["arguments"])
-        ]
+        deltas += [{"tool_calls": [{"index": index, "function": {"arguments": p}}]} for p in _split(call["arguments"])]
     return deltas
 
 
@@ -568,12 +561,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def _tiny_png() -> bytes:
     header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
     pixels = zlib.compress(b"\x00\xff\xff\xff\xff")
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", pixels)
-        + _png_chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels) + _png_chunk(b"IEND", b"")
 
 
 PIXEL_PNG = _tiny_png()
@@ -678,9 +666,7 @@ class _FakeOpenAI:
 
     def responses(self, body: dict[str, Any]) -> _Reply:
         if body.get("stream"):
-            return _error_reply(
-                400, "LocalOpenAIServer does not stream /v1/responses.", type_="invalid_request_error"
-            )
+            return _error_reply(400, "LocalOpenAIServer does not stream /v1/responses.", type_="invalid_request_error")
         prompt, cached = self._prompt(body)
         completion = _complete(body, self.responder(body))
         return _json_reply(_response_object(body, completion, prompt, cached))
@@ -757,9 +743,7 @@ def _response_output(completion: _Completion, model: str) -> list[dict[str, Any]
     return output
 
 
-def _response_object(
-    body: dict[str, Any], completion: _Completion, prompt: int, cached: int
-) -> dict[str, Any]:
+def _response_object(body: dict[str, Any], completion: _Completion, prompt: int, cached: int) -> dict[str, Any]:
     model = str(body.get("model", ""))
     cut = completion.finish_reason == "length"
     now = int(time.time())

@@ -59,12 +59,8 @@ _OPENAI_RESPONSE_USAGE = _Shape("openai response usage", openai.input_output_usa
 _PYDANTIC_AI_RESPONSE = _Shape(
     "pydantic-ai model response", pydantic_ai.model_response_usage, pydantic_ai.model, pydantic_ai.provider
 )
-_PYDANTIC_AI_RUN = _Shape(
-    "pydantic-ai run", pydantic_ai.run_result_usage, pydantic_ai.model, pydantic_ai.provider
-)
-_PYDANTIC_AI_USAGE = _Shape(
-    "pydantic-ai usage", pydantic_ai.usage_from_pydantic_ai_usage, _no_model, _UNKNOWN
-)
+_PYDANTIC_AI_RUN = _Shape("pydantic-ai run", pydantic_ai.run_result_usage, pydantic_ai.model, pydantic_ai.provider)
+_PYDANTIC_AI_USAGE = _Shape("pydantic-ai usage", pydantic_ai.usage_from_pydantic_ai_usage, _no_model, _UNKNOWN)
 # input_tokens/output_tokens and nothing else: OpenAI Responses, Anthropic and pydantic-ai all read it alike
 _INPUT_OUTPUT_USAGE = _Shape("input/output usage", openai.input_output_usage, _no_model, _UNKNOWN)
 _INPUT_OUTPUT_RESPONSE = _Shape("input/output response", openai.responses_usage, openai.model, _UNKNOWN)
