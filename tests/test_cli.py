@@ -120,7 +120,7 @@ def test_budget_set_show_reset(tmp_path: Path) -> None:
     assert "$100.0000" in result.output
     from llmledger.budgets import Budget
 
-    with Budget(db, "nightly") as budget:
+    with Budget(db, "nightly", reservations_per_lease=1) as budget:
         budget.reserve(Decimal("1.5")).settle(Decimal("1.25"), 100)
         budget.reserve(Decimal("2"))
     result = runner.invoke(app, ["budget", "show", "nightly", "--db", db, "--json"])

@@ -1,6 +1,7 @@
 """The PostgreSQL store of a shared budget: every operation one statement, in autocommit.
 
-Many machines drawing on one budget contend for its row only for the length of one statement.
+Only taking and folding a lease touch the budget's row; settlements are plain inserts, so many
+machines settling at once do not wait for each other. See :mod:`llmledger._budget_store`.
 """
 
 from __future__ import annotations
@@ -11,59 +12,71 @@ from typing import Any
 
 try:
     import psycopg
+    from psycopg import errors as pg_errors
 except ImportError as exc:  # pragma: no cover
     raise ImportError('install "llmledger[postgres]"') from exc
 
-from ._budget_store import _COLUMNS, _FITS, KEEP_EXPIRED_S, BudgetState
+from ._budget_store import KEEP_ORPHANS_S, BudgetState, Grant, grant_sql, state_sql
 from .exceptions import LedgerError
 
 __all__ = ["PostgresBudgetStore"]
 
-_RESERVE = f"""
+_AMOUNT, _TOKENS, _FITS = grant_sql("LEAST", "GREATEST", lambda name: f"%({name})s")
+
+_ACQUIRE = f"""
 WITH u AS (
     UPDATE llmledger_budgets
-    SET reserved_pusd = reserved_pusd + %(amt)s, reserved_tokens = reserved_tokens + %(tok)s, updated_at = %(now)s
-    WHERE name = %(name)s AND {_FITS.format(amt="%(amt)s", tok="%(tok)s")}
-    RETURNING name
+    SET grant_pusd = {_AMOUNT}, grant_tokens = {_TOKENS},
+        reserved_pusd = reserved_pusd + {_AMOUNT}, reserved_tokens = reserved_tokens + {_TOKENS},
+        updated_at = %(now)s
+    WHERE name = %(name)s AND {_FITS}
+    RETURNING name, grant_pusd, grant_tokens
 )
-INSERT INTO llmledger_reservations (id, budget, amount_pusd, tokens, expires_at)
-SELECT %(rid)s, name, %(amt)s, %(tok)s, %(exp)s FROM u
-RETURNING id
+INSERT INTO llmledger_leases (id, budget, amount_pusd, tokens, expires_at)
+SELECT %(lease)s, name, grant_pusd, grant_tokens, %(exp)s FROM u
+RETURNING amount_pusd, tokens
 """
 
 _SETTLE = """
-WITH r AS (DELETE FROM llmledger_reservations WHERE id = %(rid)s RETURNING amount_pusd, tokens, state)
-UPDATE llmledger_budgets
-SET reserved_pusd = reserved_pusd - COALESCE((SELECT amount_pusd FROM r WHERE state = 'held'), 0),
-    reserved_tokens = reserved_tokens - COALESCE((SELECT tokens FROM r WHERE state = 'held'), 0),
-    spent_pusd = spent_pusd + %(actual)s,
-    spent_tokens = spent_tokens + %(tok)s,
-    updated_at = %(now)s
-WHERE name = %(name)s AND EXISTS (SELECT 1 FROM r)
-RETURNING name
+INSERT INTO llmledger_settlements (id, lease_id, budget, actual_pusd, tokens, settled_at)
+VALUES (%(rid)s, %(lease)s, %(name)s, %(actual)s, %(tok)s, %(now)s)
+ON CONFLICT (id) DO NOTHING
 """
 
-_EXPIRE = """
-WITH e AS (
-    UPDATE llmledger_reservations SET state = 'expired'
-    WHERE budget = %(name)s AND state = 'held' AND expires_at < %(now)s
-    RETURNING amount_pusd, tokens
-), gone AS (
-    DELETE FROM llmledger_reservations WHERE budget = %(name)s AND state = 'expired' AND expires_at < %(old)s
+_SETTLE_ORPHAN = """
+WITH ins AS (
+    INSERT INTO llmledger_settlements (id, lease_id, budget, actual_pusd, tokens, settled_at)
+    VALUES (%(rid)s, NULL, %(name)s, %(actual)s, %(tok)s, %(now)s)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING actual_pusd, tokens
 )
 UPDATE llmledger_budgets
-SET reserved_pusd = reserved_pusd - COALESCE((SELECT SUM(amount_pusd) FROM e), 0),
-    reserved_tokens = reserved_tokens - COALESCE((SELECT SUM(tokens) FROM e), 0),
+SET spent_pusd = spent_pusd + (SELECT actual_pusd FROM ins), spent_tokens = spent_tokens + (SELECT tokens FROM ins),
+    updated_at = %(now)s
+WHERE name = %(name)s AND EXISTS (SELECT 1 FROM ins)
+"""
+
+_FOLD = """
+WITH l AS (
+    DELETE FROM llmledger_leases WHERE {where} RETURNING id, amount_pusd, tokens
+), s AS (
+    DELETE FROM llmledger_settlements WHERE lease_id IN (SELECT id FROM l) RETURNING actual_pusd, tokens
+)
+UPDATE llmledger_budgets
+SET spent_pusd = spent_pusd + COALESCE((SELECT SUM(actual_pusd) FROM s), 0),
+    spent_tokens = spent_tokens + COALESCE((SELECT SUM(tokens) FROM s), 0),
+    reserved_pusd = reserved_pusd - COALESCE((SELECT SUM(amount_pusd) FROM l), 0),
+    reserved_tokens = reserved_tokens - COALESCE((SELECT SUM(tokens) FROM l), 0),
     updated_at = %(now)s
 WHERE name = %(name)s
-RETURNING (SELECT COUNT(*) FROM e)
+RETURNING (SELECT COUNT(*) FROM l)
 """
 
 
 class PostgresBudgetStore:
     """Budget rows in the PostgreSQL ledger database (any number of machines)."""
 
-    def __init__(self, dsn: str, *, attempts: int = 3) -> None:
+    def __init__(self, dsn: str, *, attempts: int = 4) -> None:
         from .ledger.postgres import PostgresLedger
 
         PostgresLedger(dsn).close()  # create and migrate the schema
@@ -77,19 +90,25 @@ class PostgresBudgetStore:
             self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
         return self._conn
 
-    def _run(self, sql: str, params: dict[str, Any], *, retry: bool = True) -> list[tuple[Any, ...]]:
-        """Run one statement; a dropped connection is retried when the statement is safe to repeat."""
+    def _run(self, sql: str, params: dict[str, Any], *, retry_conflicts: bool = True) -> list[tuple[Any, ...]]:
+        """Run one statement; a dropped connection is retried (every statement here is safe to repeat).
+
+        A fold that met a settlement arriving at the same moment (a foreign-key conflict) is retried too.
+        """
         with self._lock:
             for attempt in range(self._attempts):
                 try:
                     with self._connection().cursor() as cursor:
                         cursor.execute(sql, params)
                         return cursor.fetchall() if cursor.description else []
-                except psycopg.OperationalError as exc:
-                    self._conn = None
-                    if not retry or attempt == self._attempts - 1:
+                except (psycopg.OperationalError, pg_errors.ForeignKeyViolation, pg_errors.SerializationFailure) as exc:
+                    if isinstance(exc, psycopg.OperationalError):
+                        self._conn = None
+                    elif not retry_conflicts:
                         raise LedgerError(f"budget store: {exc}") from exc
-                    time.sleep(0.05 * (attempt + 1))
+                    if attempt == self._attempts - 1:
+                        raise LedgerError(f"budget store: {exc}") from exc
+                    time.sleep(0.02 * (attempt + 1))
                 except psycopg.Error as exc:
                     raise LedgerError(f"budget store: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
@@ -112,50 +131,82 @@ class PostgresBudgetStore:
             )
 
     def state(self, name: str) -> BudgetState | None:
-        """The budget's row."""
-        rows = self._run(f"SELECT {_COLUMNS} FROM llmledger_budgets WHERE name = %(name)s", {"name": name})
+        """The budget's numbers."""
+        rows = self._run(state_sql("WHERE b.name = %(name)s"), {"name": name})
         return BudgetState(*rows[0]) if rows else None
 
     def states(self) -> list[BudgetState]:
         """Every budget."""
-        return [BudgetState(*row) for row in self._run(f"SELECT {_COLUMNS} FROM llmledger_budgets ORDER BY name", {})]
+        return [BudgetState(*row) for row in self._run(state_sql(""), {})]
 
-    def reserve(self, name: str, rid: str, amount_pusd: int, tokens: int, expires_at: float, now: float) -> bool:
-        """Hold an amount if it fits (a retry after a lost answer can at worst hold it twice until the lease ends)."""
-        params = {"name": name, "rid": rid, "amt": amount_pusd, "tok": tokens, "exp": expires_at, "now": now}
+    def acquire(
+        self, name: str, lease_id: str, want: Grant, least: Grant, expires_at: float, now: float
+    ) -> Grant | None:
+        """Lease a slice of the budget, if the least acceptable slice fits (one statement)."""
+        params = {
+            "name": name,
+            "lease": lease_id,
+            "want": want.amount_pusd,
+            "least": least.amount_pusd,
+            "want_tok": want.tokens,
+            "least_tok": least.tokens,
+            "exp": expires_at,
+            "now": now,
+        }
         try:
-            return bool(self._run(_RESERVE, params))
+            rows = self._run(_ACQUIRE, params)
         except LedgerError as exc:
-            if "duplicate key" in str(exc):  # the first attempt did land before the connection dropped
-                return True
-            raise
+            if "duplicate key" not in str(exc):
+                raise
+            # the first attempt landed before its connection dropped: the lease is ours
+            rows = self._run("SELECT amount_pusd, tokens FROM llmledger_leases WHERE id = %(lease)s", params)
+        return Grant(int(rows[0][0]), int(rows[0][1])) if rows else None
 
-    def settle(self, name: str, rid: str, actual_pusd: int, tokens: int, now: float) -> bool:
-        """Turn a reservation into spend, once: a repeated settle finds no row and counts nothing."""
-        params = {"name": name, "rid": rid, "actual": actual_pusd, "tok": tokens, "now": now}
-        return bool(self._run(_SETTLE, params))
+    def settle(self, name: str, lease_id: str, rid: str, actual_pusd: int, tokens: int, now: float) -> None:
+        """Record a call's actual cost, once: an insert that waits for no other machine."""
+        params = {"name": name, "lease": lease_id, "rid": rid, "actual": actual_pusd, "tok": tokens, "now": now}
+        try:
+            self._run(_SETTLE, params, retry_conflicts=False)
+        except LedgerError as exc:
+            if "foreign key" not in str(exc) and "violates" not in str(exc):
+                raise
+            self._run(_SETTLE_ORPHAN, params)  # the lease was folded already
+
+    def fold(self, name: str, lease_id: str, now: float) -> None:
+        """Close a lease."""
+        self._run(_FOLD.format(where="id = %(lease)s"), {"name": name, "lease": lease_id, "now": now})
 
     def charge(self, name: str, actual_pusd: int, tokens: int, now: float) -> None:
-        """Add unreserved spend (not retried: it could count twice)."""
-        self._run(
-            "UPDATE llmledger_budgets SET spent_pusd = spent_pusd + %(actual)s, spent_tokens = spent_tokens + %(tok)s,"
-            " updated_at = %(now)s WHERE name = %(name)s",
-            {"name": name, "actual": actual_pusd, "tok": tokens, "now": now},
-            retry=False,
-        )
+        """Add unreserved spend (once: a lost answer is not retried)."""
+        with self._lock:
+            try:
+                self._connection().execute(
+                    "UPDATE llmledger_budgets SET spent_pusd = spent_pusd + %(actual)s,"
+                    " spent_tokens = spent_tokens + %(tok)s, updated_at = %(now)s WHERE name = %(name)s",
+                    {"name": name, "actual": actual_pusd, "tok": tokens, "now": now},
+                )
+            except psycopg.Error as exc:
+                self._conn = None
+                raise LedgerError(f"budget store: {exc}") from exc
 
     def expire(self, name: str, now: float) -> int:
-        """Free expired leases."""
-        rows = self._run(_EXPIRE, {"name": name, "now": now, "old": now - KEEP_EXPIRED_S})
+        """Fold expired leases; forget old orphan settlement ids."""
+        rows = self._run(_FOLD.format(where="budget = %(name)s AND expires_at < %(now)s"), {"name": name, "now": now})
+        self._run(
+            "DELETE FROM llmledger_settlements WHERE budget = %(name)s AND lease_id IS NULL AND settled_at < %(old)s",
+            {"name": name, "old": now - KEEP_ORPHANS_S},
+        )
         return int(rows[0][0]) if rows else 0
 
     def reset(self, name: str, now: float) -> None:
-        """Zero the spend, drop the reservations."""
-        self._run("DELETE FROM llmledger_reservations WHERE budget = %(name)s", {"name": name})
+        """Zero the spend, drop leases and settlements."""
+        params = {"name": name, "now": now}
+        self._run("DELETE FROM llmledger_settlements WHERE budget = %(name)s", params)
+        self._run("DELETE FROM llmledger_leases WHERE budget = %(name)s", params)
         self._run(
             "UPDATE llmledger_budgets SET spent_pusd = 0, spent_tokens = 0, reserved_pusd = 0, reserved_tokens = 0,"
             " updated_at = %(now)s WHERE name = %(name)s",
-            {"name": name, "now": now},
+            params,
         )
 
     def close(self) -> None:

@@ -1,30 +1,47 @@
 """Where a shared :class:`~llmledger.budgets.Budget` lives: SQLite or PostgreSQL.
 
-Amounts are whole pico-dollars (1e-12 USD) so that every check and update is exact integer
-arithmetic inside the database. A reservation row is ``held`` until settled; a lease that runs
-out is marked ``expired`` (its amount freed) and kept for a while, so that a late settle still
-counts the real spend exactly once, and a retried settle counts nothing twice.
+The design, so that many processes and machines can draw on one budget fast and never past it:
+
+* A process takes a **lease**: a slice of the budget (at most an eighth of what is left, and
+  about 32 reservations' worth) added to the budget row's ``reserved``, in one atomic statement
+  that refuses when the slice does not fit. This is the only write to the shared row on the hot
+  path, and it happens once per many calls.
+* Reservations are handed out of the lease in the process; a **settlement** (the actual cost of a
+  call) is one insert into ``llmledger_settlements`` keyed by the reservation id: durable,
+  idempotent, and free of contention with other processes.
+* A lease is **folded** when its process retires it, or by anyone once it has expired (its
+  process died): its settlements move into ``spent``, its amount leaves ``reserved``. A
+  settlement that arrives after its lease was folded is added to ``spent`` directly, once.
+
+Amounts are whole pico-dollars (1e-12 USD): every check is exact integer arithmetic in the
+database. At every moment ``spent + reserved`` covers every call that was allowed, so the limit
+holds; what a dead process held comes back when its lease expires.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .exceptions import LedgerError
 
-__all__ = ["BudgetState", "BudgetStore", "SQLiteBudgetStore", "open_budget_store"]
+__all__ = ["SHARE", "BudgetState", "BudgetStore", "Grant", "SQLiteBudgetStore", "open_budget_store"]
 
-KEEP_EXPIRED_S = 86_400.0
-"""How long an expired reservation is kept so a late settle is still counted once."""
+SHARE = 8
+"""A lease takes at most 1/SHARE of what is left of the budget."""
+KEEP_ORPHANS_S = 86_400.0
+"""How long the id of a settlement that arrived after its lease was folded is kept (for idempotency)."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class BudgetState:
-    """A budget's row."""
+    """A budget's numbers (settlements inside open leases counted as spent)."""
 
     name: str
     limit_pusd: int | None
@@ -34,6 +51,14 @@ class BudgetState:
     reserved_pusd: int
     reserved_tokens: int
     updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A lease granted: its amount and tokens."""
+
+    amount_pusd: int
+    tokens: int
 
 
 class BudgetStore(Protocol):
@@ -46,19 +71,25 @@ class BudgetStore(Protocol):
         ...
 
     def state(self, name: str) -> BudgetState | None:
-        """The budget's row."""
+        """The budget's numbers."""
         ...
 
     def states(self) -> list[BudgetState]:
         """Every budget."""
         ...
 
-    def reserve(self, name: str, rid: str, amount_pusd: int, tokens: int, expires_at: float, now: float) -> bool:
-        """Hold an amount if it fits under the limits; ``False`` when it does not."""
+    def acquire(
+        self, name: str, lease_id: str, want: Grant, least: Grant, expires_at: float, now: float
+    ) -> Grant | None:
+        """Lease up to ``want`` (at least ``least``) if ``least`` fits under the limits; ``None`` if not."""
         ...
 
-    def settle(self, name: str, rid: str, actual_pusd: int, tokens: int, now: float) -> bool:
-        """Turn a reservation into spend; ``False`` if it was already settled (nothing counted)."""
+    def settle(self, name: str, lease_id: str, rid: str, actual_pusd: int, tokens: int, now: float) -> None:
+        """Record a call's actual cost, once (idempotent by ``rid``)."""
+        ...
+
+    def fold(self, name: str, lease_id: str, now: float) -> None:
+        """Close a lease: its settlements become spend, its amount leaves ``reserved``."""
         ...
 
     def charge(self, name: str, actual_pusd: int, tokens: int, now: float) -> None:
@@ -66,11 +97,11 @@ class BudgetStore(Protocol):
         ...
 
     def expire(self, name: str, now: float) -> int:
-        """Free the reservations whose lease ran out; return how many."""
+        """Fold every lease that has expired; return how many."""
         ...
 
     def reset(self, name: str, now: float) -> None:
-        """Zero the spend and drop every reservation."""
+        """Zero the spend and drop every lease and settlement."""
         ...
 
     def close(self) -> None:
@@ -78,11 +109,39 @@ class BudgetStore(Protocol):
         ...
 
 
-_COLUMNS = "name, limit_pusd, limit_tokens, spent_pusd, spent_tokens, reserved_pusd, reserved_tokens, updated_at"
-_FITS = (
-    "(limit_pusd IS NULL OR spent_pusd + reserved_pusd + {amt} <= limit_pusd)"
-    " AND (limit_tokens IS NULL OR spent_tokens + reserved_tokens + {tok} <= limit_tokens)"
-)
+def grant_sql(least: str, greatest: str, p: Callable[[str], str]) -> tuple[str, str, str]:
+    """SQL for the lease size and the check that the least acceptable lease fits.
+
+    Every expression reads the row as it was before the update (SQL evaluates all of ``SET``
+    against the old row), so the grant and the check agree.
+    """
+    amount = (
+        f"CASE WHEN limit_pusd IS NULL THEN {p('want')} ELSE {least}({p('want')}, {greatest}({p('least')},"
+        f" (limit_pusd - spent_pusd - reserved_pusd) / {SHARE})) END"
+    )
+    tokens = (
+        f"CASE WHEN limit_tokens IS NULL THEN {p('want_tok')} ELSE {least}({p('want_tok')}, {greatest}("
+        f"{p('least_tok')}, (limit_tokens - spent_tokens - reserved_tokens) / {SHARE})) END"
+    )
+    fits = (
+        f"(limit_pusd IS NULL OR spent_pusd + reserved_pusd + {p('least')} <= limit_pusd)"
+        f" AND (limit_tokens IS NULL OR spent_tokens + reserved_tokens + {p('least_tok')} <= limit_tokens)"
+    )
+    return amount, tokens, fits
+
+
+def state_sql(where: str) -> str:
+    """The budget rows with the settlements of open leases moved from reserved to spent."""
+    inside = (
+        "(SELECT COALESCE(SUM(s.{col}), 0) FROM llmledger_settlements s"
+        " WHERE s.budget = b.name AND s.lease_id IS NOT NULL)"
+    )
+    return (
+        "SELECT b.name, b.limit_pusd, b.limit_tokens,"
+        f" b.spent_pusd + {inside.format(col='actual_pusd')}, b.spent_tokens + {inside.format(col='tokens')},"
+        f" b.reserved_pusd - {inside.format(col='actual_pusd')}, b.reserved_tokens - {inside.format(col='tokens')},"
+        f" b.updated_at FROM llmledger_budgets b {where} ORDER BY b.name"
+    )
 
 
 class SQLiteBudgetStore:
@@ -97,8 +156,9 @@ class SQLiteBudgetStore:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
         self._lock = threading.Lock()
+        self._grant = grant_sql("MIN", "MAX", lambda name: f":{name}")
 
-    def _tx(self, fn: Any) -> Any:
+    def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -132,57 +192,94 @@ class SQLiteBudgetStore:
         self._tx(run)
 
     def state(self, name: str) -> BudgetState | None:
-        """The budget's row."""
+        """The budget's numbers."""
         with self._lock:
-            row = self._conn.execute(f"SELECT {_COLUMNS} FROM llmledger_budgets WHERE name = ?", (name,)).fetchone()
+            row = self._conn.execute(state_sql("WHERE b.name = ?"), (name,)).fetchone()
         return BudgetState(*row) if row else None
 
     def states(self) -> list[BudgetState]:
         """Every budget."""
         with self._lock:
-            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM llmledger_budgets ORDER BY name").fetchall()
-        return [BudgetState(*row) for row in rows]
+            return [BudgetState(*row) for row in self._conn.execute(state_sql("")).fetchall()]
 
-    def reserve(self, name: str, rid: str, amount_pusd: int, tokens: int, expires_at: float, now: float) -> bool:
-        """Hold an amount if it fits."""
+    def acquire(
+        self, name: str, lease_id: str, want: Grant, least: Grant, expires_at: float, now: float
+    ) -> Grant | None:
+        """Lease a slice of the budget, if the least acceptable slice fits."""
+        amount, tokens, fits = self._grant
+        params = {
+            "want": want.amount_pusd,
+            "least": least.amount_pusd,
+            "want_tok": want.tokens,
+            "least_tok": least.tokens,
+            "name": name,
+            "now": now,
+        }
 
-        def run(c: sqlite3.Connection) -> bool:
+        def run(c: sqlite3.Connection) -> Grant | None:
             cursor = c.execute(
-                "UPDATE llmledger_budgets SET reserved_pusd = reserved_pusd + ?, reserved_tokens = reserved_tokens + ?,"
-                f" updated_at = ? WHERE name = ? AND {_FITS.format(amt='?', tok='?')}",
-                (amount_pusd, tokens, now, name, amount_pusd, tokens),
+                f"UPDATE llmledger_budgets SET grant_pusd = {amount}, grant_tokens = {tokens},"
+                f" reserved_pusd = reserved_pusd + {amount}, reserved_tokens = reserved_tokens + {tokens},"
+                f" updated_at = :now WHERE name = :name AND {fits}",
+                params,
             )
             if cursor.rowcount != 1:
-                return False
-            c.execute(
-                "INSERT INTO llmledger_reservations (id, budget, amount_pusd, tokens, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (rid, name, amount_pusd, tokens, expires_at),
+                return None
+            granted = Grant(
+                *c.execute("SELECT grant_pusd, grant_tokens FROM llmledger_budgets WHERE name = ?", (name,)).fetchone()
             )
-            return True
-
-        return bool(self._tx(run))
-
-    def settle(self, name: str, rid: str, actual_pusd: int, tokens: int, now: float) -> bool:
-        """Turn a reservation into spend, once."""
-
-        def run(c: sqlite3.Connection) -> bool:
-            row = c.execute(
-                "SELECT amount_pusd, tokens, state FROM llmledger_reservations WHERE id = ?", (rid,)
-            ).fetchone()
-            if row is None:
-                return False
-            amount, held_tokens, state = row
-            c.execute("DELETE FROM llmledger_reservations WHERE id = ?", (rid,))
-            freed, freed_tokens = (amount, held_tokens) if state == "held" else (0, 0)
             c.execute(
-                "UPDATE llmledger_budgets SET reserved_pusd = reserved_pusd - ?, reserved_tokens = reserved_tokens - ?,"
-                " spent_pusd = spent_pusd + ?, spent_tokens = spent_tokens + ?, updated_at = ? WHERE name = ?",
-                (freed, freed_tokens, actual_pusd, tokens, now, name),
+                "INSERT INTO llmledger_leases (id, budget, amount_pusd, tokens, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (lease_id, name, granted.amount_pusd, granted.tokens, expires_at),
             )
-            return True
+            return granted
 
-        return bool(self._tx(run))
+        return self._tx(run)
+
+    def settle(self, name: str, lease_id: str, rid: str, actual_pusd: int, tokens: int, now: float) -> None:
+        """Record a call's actual cost, once."""
+
+        def run(c: sqlite3.Connection) -> None:
+            if c.execute("SELECT 1 FROM llmledger_settlements WHERE id = ?", (rid,)).fetchone():
+                return  # settled before
+            lease_open = c.execute("SELECT 1 FROM llmledger_leases WHERE id = ?", (lease_id,)).fetchone()
+            c.execute(
+                "INSERT INTO llmledger_settlements (id, lease_id, budget, actual_pusd, tokens, settled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (rid, lease_id if lease_open else None, name, actual_pusd, tokens, now),
+            )
+            if not lease_open:  # the lease was folded already: this spend goes straight in
+                c.execute(
+                    "UPDATE llmledger_budgets SET spent_pusd = spent_pusd + ?, spent_tokens = spent_tokens + ?,"
+                    " updated_at = ? WHERE name = ?",
+                    (actual_pusd, tokens, now, name),
+                )
+
+        self._tx(run)
+
+    def _fold_where(self, c: sqlite3.Connection, name: str, where: str, params: tuple[Any, ...], now: float) -> int:
+        leases = c.execute(f"SELECT id, amount_pusd, tokens FROM llmledger_leases WHERE {where}", params).fetchall()
+        if not leases:
+            return 0
+        ids = [lease[0] for lease in leases]
+        marks = ", ".join("?" * len(ids))
+        spent, spent_tokens = c.execute(
+            "SELECT COALESCE(SUM(actual_pusd), 0), COALESCE(SUM(tokens), 0) FROM llmledger_settlements"
+            f" WHERE lease_id IN ({marks})",
+            ids,
+        ).fetchone()
+        c.execute(f"DELETE FROM llmledger_settlements WHERE lease_id IN ({marks})", ids)
+        c.execute(f"DELETE FROM llmledger_leases WHERE id IN ({marks})", ids)
+        c.execute(
+            "UPDATE llmledger_budgets SET spent_pusd = spent_pusd + ?, spent_tokens = spent_tokens + ?,"
+            " reserved_pusd = reserved_pusd - ?, reserved_tokens = reserved_tokens - ?, updated_at = ? WHERE name = ?",
+            (spent, spent_tokens, sum(lease[1] for lease in leases), sum(lease[2] for lease in leases), now, name),
+        )
+        return len(leases)
+
+    def fold(self, name: str, lease_id: str, now: float) -> None:
+        """Close a lease."""
+        self._tx(lambda c: self._fold_where(c, name, "id = ?", (lease_id,), now))
 
     def charge(self, name: str, actual_pusd: int, tokens: int, now: float) -> None:
         """Add unreserved spend."""
@@ -195,38 +292,24 @@ class SQLiteBudgetStore:
         )
 
     def expire(self, name: str, now: float) -> int:
-        """Free expired leases."""
+        """Fold expired leases; forget old orphan settlement ids."""
 
         def run(c: sqlite3.Connection) -> int:
-            count, amount, tokens = c.execute(
-                "SELECT COUNT(*), COALESCE(SUM(amount_pusd), 0), COALESCE(SUM(tokens), 0) FROM llmledger_reservations"
-                " WHERE budget = ? AND state = 'held' AND expires_at < ?",
-                (name, now),
-            ).fetchone()
-            if count:
-                c.execute(
-                    "UPDATE llmledger_reservations SET state = 'expired'"
-                    " WHERE budget = ? AND state = 'held' AND expires_at < ?",
-                    (name, now),
-                )
-                c.execute(
-                    "UPDATE llmledger_budgets SET reserved_pusd = reserved_pusd - ?,"
-                    " reserved_tokens = reserved_tokens - ?, updated_at = ? WHERE name = ?",
-                    (amount, tokens, now, name),
-                )
+            count = self._fold_where(c, name, "budget = ? AND expires_at < ?", (name, now), now)
             c.execute(
-                "DELETE FROM llmledger_reservations WHERE budget = ? AND state = 'expired' AND expires_at < ?",
-                (name, now - KEEP_EXPIRED_S),
+                "DELETE FROM llmledger_settlements WHERE budget = ? AND lease_id IS NULL AND settled_at < ?",
+                (name, now - KEEP_ORPHANS_S),
             )
-            return int(count)
+            return count
 
-        return int(self._tx(run))
+        return self._tx(run)
 
     def reset(self, name: str, now: float) -> None:
-        """Zero the spend, drop the reservations."""
+        """Zero the spend, drop leases and settlements."""
 
         def run(c: sqlite3.Connection) -> None:
-            c.execute("DELETE FROM llmledger_reservations WHERE budget = ?", (name,))
+            c.execute("DELETE FROM llmledger_settlements WHERE budget = ?", (name,))
+            c.execute("DELETE FROM llmledger_leases WHERE budget = ?", (name,))
             c.execute(
                 "UPDATE llmledger_budgets SET spent_pusd = 0, spent_tokens = 0, reserved_pusd = 0,"
                 " reserved_tokens = 0, updated_at = ? WHERE name = ?",
@@ -237,7 +320,8 @@ class SQLiteBudgetStore:
 
     def close(self) -> None:
         """Close the connection."""
-        self._conn.close()
+        with self._lock:
+            self._conn.close()
 
 
 def open_budget_store(target: Any) -> BudgetStore:

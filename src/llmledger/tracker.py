@@ -13,16 +13,18 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .bounds import LimitMode
 from .budget import CombinedReserver, LimitGuard, Reserver, UsageLimits
 from .exceptions import CostUnknownWarning, LedgerError, PricingNotConfiguredError, UsageMissingWarning
 from .guard import CallGuard
+from .labels import CONTEXT_LABELS, context_labels
 from .ledger import DB_ENV, Ledger, MemoryLedger, open_ledger
 from .ledger.record import CallRecord, LabelValue, SessionInfo
 from .models import split_model_ref
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["CostTracker", "Listener"]
 
 logger = logging.getLogger("llmledger.tracker")
+
+_T = TypeVar("_T")
 
 Listener = Callable[[CallRecord], None]
 """Called with every record the tracker takes (progress displays use this)."""
@@ -347,6 +351,9 @@ class CostTracker:
     ) -> None:
         prompt, completion, cached, written, reasoning, images, requests = counts
         known = cost.total_usd is not None
+        context = CONTEXT_LABELS.get()
+        if context:
+            labels = {**context, **labels}  # explicit labels win
         # positional, in field order: the hot path (see CallRecord's docstring)
         record = _new_record(
             CallRecord,
@@ -566,6 +573,48 @@ class CostTracker:
             images=images,
             labels=labels,
         )
+
+    # -- instrumentation -----------------------------------------------------------------------
+
+    def instrument(self, target: _T, *, operation_type: str | None = None, **labels: LabelValue) -> _T:
+        """Record every call made through an SDK client (or a pydantic-ai agent) from now on.
+
+        Works on ``openai.OpenAI`` / ``AsyncOpenAI``, ``anthropic.Anthropic`` / ``AsyncAnthropic``,
+        ``google.genai.Client`` (``client.aio`` included) and pydantic-ai ``Agent``. The client is
+        instrumented *in place* and returned, so ``client = tracker.instrument(OpenAI())`` works;
+        other clients stay untouched. Streams are priced from their final usage; with ``budget=``
+        or ``usage_limits=`` each call reserves its worst case before it is sent. See
+        :mod:`llmledger.instrument`.
+
+        Args:
+            target: the client or agent.
+            operation_type: the operation recorded for every call (default: the SDK method, such
+                as ``openai.chat.completions``).
+            **labels: labels recorded with every call made through ``target``.
+
+        Raises:
+            TypeError: ``target`` is not a supported client or agent.
+            ValueError: ``target`` is already instrumented by another tracker.
+        """
+        from .instrument import instrument
+
+        return instrument(self, target, operation_type=operation_type, labels=labels)
+
+    def uninstrument(self, target: _T) -> _T:
+        """Undo :meth:`instrument`: ``target`` sends its calls unrecorded again (no-op if not instrumented)."""
+        from .instrument import uninstrument
+
+        return uninstrument(target)
+
+    def labels(self, **labels: LabelValue) -> AbstractContextManager[Mapping[str, LabelValue]]:
+        """Attach labels to every call recorded inside a ``with`` block, in this thread and its tasks.
+
+        ``with tracker.labels(layout_name="a.jpg"):`` labels instrumented calls and ``track*`` calls
+        alike (of any tracker). asyncio tasks and ``asyncio.to_thread`` inherit the labels; for a
+        plain thread use :func:`llmledger.labels.run_in_context` or
+        :class:`llmledger.labels.ContextThreadPoolExecutor`. Labels given to a call win.
+        """
+        return context_labels(**labels)
 
     def __enter__(self) -> Self:
         return self

@@ -46,12 +46,11 @@ class Clock:
 
 
 def test_limit_spent_reserved_remaining(db: str) -> None:
-    with Budget(db, "b", limit_usd="1.00", limit_tokens=1000) as budget:
+    # one reservation per lease: the budget's numbers follow each reservation exactly
+    with Budget(db, "b", limit_usd="1.00", limit_tokens=1000, reservations_per_lease=1) as budget:
         first = budget.reserve(Decimal("0.60"), tokens=100)
         assert (budget.spent, budget.reserved, budget.remaining) == (Decimal(0), Decimal("0.6"), Decimal("0.4"))
-        with pytest.raises(
-            UsageLimitExceededError, match=re.escape("Budget 'b': $0.6000 spent or reserved of $1.0000")
-        ):
+        with pytest.raises(UsageLimitExceededError, match=re.escape("Budget 'b': $0.6000 spent or held of $1.0000")):
             budget.reserve(Decimal("0.41"))
         first.settle(Decimal("0.25"), 80)
         first.settle(Decimal("0.25"), 80)  # settling twice counts once
@@ -139,7 +138,8 @@ def test_killed_workers_leases_expire_and_the_budget_recovers(db: str) -> None:
         assert proc.stdout is not None
         assert json.loads(proc.stdout.readline())["holding"] is True
     with Budget(db, "shared") as budget:
-        assert budget.reserved == Decimal("0.080")
+        held = budget.reserved
+        assert held >= Decimal("0.080")  # each process leased a little more than its two reservations
         for proc in procs:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

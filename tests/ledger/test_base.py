@@ -98,3 +98,16 @@ def test_sessions(ledger: Ledger) -> None:
     ledger.add_session(SessionInfo(id="a", started_at=1.0))
     ledger.add_session(SessionInfo(id="a", started_at=5.0))
     assert [(s.id, s.name) for s in ledger.sessions()] == [("a", None), ("b", "hybrid")]
+
+
+def test_same_request_id_twice_in_one_batch_is_refused(ledger: Ledger) -> None:
+    first = make(1, request_id="chatcmpl-x")
+    second = make(2, request_id="chatcmpl-x")
+    assert ledger.write([first, second]) == [second]
+    assert [r.id for r in ledger.records()] == ["r1"]
+
+
+def test_boolean_labels_group_the_same_everywhere(ledger: Ledger) -> None:
+    ledger.write([make(1, labels={"cached": True}), make(2, labels={"cached": False}), make(3, labels={"cached": 1})])
+    groups = {k: v.calls for k, v in ledger.breakdown("cached").items()}
+    assert groups == {"true": 1, "false": 1, "1": 1}

@@ -65,7 +65,7 @@ def _v1(real: str, integer: str, numeric: str, json: str, boolean: str) -> tuple
 
 
 def _v2(real: str, integer: str) -> tuple[str, ...]:
-    """Budgets shared by every process and machine that uses the ledger, and their leases."""
+    """Budgets shared by every process and machine that uses the ledger: leases and settlements."""
     return (
         "CREATE TABLE IF NOT EXISTS llmledger_budgets ("
         " name TEXT PRIMARY KEY,"
@@ -75,15 +75,25 @@ def _v2(real: str, integer: str) -> tuple[str, ...]:
         f" spent_tokens {integer} NOT NULL DEFAULT 0,"
         f" reserved_pusd {integer} NOT NULL DEFAULT 0,"
         f" reserved_tokens {integer} NOT NULL DEFAULT 0,"
+        f" grant_pusd {integer} NOT NULL DEFAULT 0,"
+        f" grant_tokens {integer} NOT NULL DEFAULT 0,"
         f" updated_at {real} NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS llmledger_reservations ("
+        "CREATE TABLE IF NOT EXISTS llmledger_leases ("
         " id TEXT PRIMARY KEY,"
-        " budget TEXT NOT NULL,"
+        " budget TEXT NOT NULL REFERENCES llmledger_budgets (name),"
         f" amount_pusd {integer} NOT NULL,"
         f" tokens {integer} NOT NULL,"
-        f" expires_at {real} NOT NULL,"
-        " state TEXT NOT NULL DEFAULT 'held')",
-        "CREATE INDEX IF NOT EXISTS llmledger_reservations_expiry ON llmledger_reservations (budget, expires_at)",
+        f" expires_at {real} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS llmledger_leases_expiry ON llmledger_leases (budget, expires_at)",
+        "CREATE TABLE IF NOT EXISTS llmledger_settlements ("
+        " id TEXT PRIMARY KEY,"
+        " lease_id TEXT REFERENCES llmledger_leases (id),"
+        " budget TEXT NOT NULL,"
+        f" actual_pusd {integer} NOT NULL,"
+        f" tokens {integer} NOT NULL,"
+        f" settled_at {real} NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS llmledger_settlements_lease ON llmledger_settlements (lease_id)",
+        "CREATE INDEX IF NOT EXISTS llmledger_settlements_budget ON llmledger_settlements (budget, lease_id)",
     )
 
 

@@ -16,7 +16,7 @@ try:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
     from psycopg.rows import dict_row
-    from psycopg_pool import ConnectionPool, PoolClosed
+    from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError('install "llmledger[postgres]" to use a PostgreSQL ledger') from exc
 
@@ -93,6 +93,7 @@ class PostgresLedger:
             max_size=max_size,
             open=False,
             configure=_create_batch_table,
+            check=ConnectionPool.check_connection,  # a connection the server closed is never handed out
             timeout=connect_timeout_s,
             name="llmledger",
         )
@@ -224,10 +225,11 @@ class PostgresLedger:
                     return work(conn)
             except PoolClosed as exc:
                 raise LedgerError(f"cannot {action} {self}: the ledger is closed") from exc
+            except PoolTimeout as exc:  # it already waited connect_timeout_s for the server
+                raise LedgerError(f"cannot {action} {self}: {_first_line(exc)}") from exc
             except psycopg.OperationalError as exc:
                 if attempt == self._attempts:
                     raise LedgerError(f"cannot {action} {self} after {attempt} attempts: {_first_line(exc)}") from exc
-                self._pool.check()  # drop the other connections the server closed
                 time.sleep(self._backoff_s * 2 ** (attempt - 1))
             except psycopg.Error as exc:
                 raise LedgerError(f"cannot {action} {self}: {_first_line(exc)}") from exc

@@ -99,9 +99,17 @@ class SQLiteLedger:
         return refused
 
     def _already_stored(self, records: Sequence[CallRecord]) -> list[CallRecord]:
-        wanted = {r.request_id: r for r in records if r.request_id is not None}
+        wanted: dict[str, CallRecord] = {}
+        twice: list[CallRecord] = []  # the same request id twice in one batch: the later one is refused
+        for record in records:
+            if record.request_id is None:
+                continue
+            if record.request_id in wanted and wanted[record.request_id].id != record.id:
+                twice.append(record)
+            else:
+                wanted.setdefault(record.request_id, record)
         if not wanted:
-            return []
+            return twice
         found: set[str] = set()
         keys = list(wanted)
         for start in range(0, len(keys), 500):
@@ -112,7 +120,7 @@ class SQLiteLedger:
             ).fetchall()
             # the same record written again (a retried batch) is not a duplicate call
             found.update(rid for rid, rec_id in rows if wanted[rid].id != rec_id)
-        return [wanted[rid] for rid in found]
+        return [wanted[rid] for rid in found] + twice
 
     def add_session(self, session: SessionInfo) -> None:
         """Record a session (kept as it is if already there)."""
@@ -162,7 +170,12 @@ class SQLiteLedger:
 
 
 def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
-    return "json_extract(labels, ?)", ("$." + json.dumps(label),)
+    path = "$." + json.dumps(label)
+    # booleans read back as JSON spells them (true/false), as PostgreSQL and the memory ledger do
+    expr = (
+        "CASE json_type(labels, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract(labels, ?) END"
+    )
+    return expr, (path, path)
 
 
 class _Transaction:

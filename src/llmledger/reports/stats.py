@@ -139,7 +139,9 @@ def group_key(record: CallRecord, by: str) -> str:
     if by == "provider":
         return record.provider or "unknown"
     value = record.labels.get(by)
-    return "(none)" if value is None else str(value)
+    if value is None:
+        return "(none)"
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def aggregate(

@@ -1,5 +1,7 @@
-"""Offline test helpers: a local OpenAI-compatible server for tests, examples and demos."""
+"""Offline test helpers: local OpenAI, Anthropic and Google servers for tests, examples and demos."""
 
+from llmledger.testing.anthropic_server import LocalAnthropicServer
+from llmledger.testing.google_server import LocalGoogleServer
 from llmledger.testing.openai_server import (
     LocalOpenAIServer,
     RecordedRequest,
@@ -11,6 +13,8 @@ from llmledger.testing.openai_server import (
 )
 
 __all__ = [
+    "LocalAnthropicServer",
+    "LocalGoogleServer",
     "LocalOpenAIServer",
     "RecordedRequest",
     "Responder",

@@ -32,21 +32,22 @@ Token accounting (deterministic, close to OpenAI's documented rules):
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import math
-import socket
 import struct
 import threading
 import time
 import uuid
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from dataclasses import dataclass
+from typing import Any, cast
+
+from ._http import LocalServer, RecordedRequest
+from ._http import Reply as _Reply
+from ._http import json_reply as _json_reply
+from ._http import sse as _sse
 
 __all__ = [
     "LocalOpenAIServer",
@@ -84,20 +85,6 @@ _KNOWN_MODELS = (
     "gpt-image-1",
 )
 _IMAGE_OUTPUT_TOKENS = {"low": (272, 408), "medium": (1056, 1584), "high": (4160, 6240)}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RecordedRequest:
-    """One HTTP request received by the server."""
-
-    path: str
-    """URL path without the query string, e.g. `/v1/chat/completions`."""
-    headers: dict[str, str]
-    """Request headers, names lower-cased."""
-    body: dict[str, Any]
-    """The parsed JSON body (`{}` for a request without a body)."""
-    method: str = "POST"
-    """The HTTP method."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,18 +415,6 @@ def _complete(body: dict[str, Any], reply: str | dict[str, Any]) -> _Completion:
 # replies
 
 
-@dataclass(slots=True, kw_only=True)
-class _Reply:
-    status: int = 200
-    parts: list[bytes]
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _json_reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
-    return _Reply(status=status, parts=[json.dumps(payload).encode()], headers=headers or {})
-
-
 def _error_reply(status: int, message: str, *, type_: str, code: str | None = None) -> _Reply:
     payload = {"error": {"message": message, "type": type_, "param": None, "code": code}}
     headers = {"retry-after-ms": "10"} if status == 429 else {}
@@ -512,10 +487,6 @@ def _chunk_deltas(completion: _Completion) -> list[dict[str, Any]]:
         deltas.append({"tool_calls": [head]})
         deltas += [{"tool_calls": [{"index": index, "function": {"arguments": p}}]} for p in _split(call["arguments"])]
     return deltas
-
-
-def _sse(payload: Any) -> bytes:
-    return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
 def _stream_reply(
@@ -611,6 +582,9 @@ class _FakeOpenAI:
             self.hits = 0
             self.requests.clear()
         self.prompt_cache.clear()
+
+    def invalid_body(self) -> _Reply:
+        return _error_reply(400, "The request body is not a JSON object.", type_="invalid_request_error")
 
     def handle(self, request: RecordedRequest) -> _Reply:
         with self.lock:
@@ -774,95 +748,10 @@ def _response_object(body: dict[str, Any], completion: _Completion, prompt: int,
 
 
 # ---------------------------------------------------------------------------------------------
-# HTTP transport
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
-
-    def __init__(self, address: tuple[str, int], app: _FakeOpenAI) -> None:
-        super().__init__(address, _Handler)
-        self.app = app
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Unblock handler threads still waiting on keep-alive connections."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: tests read `LocalOpenAIServer.requests` instead."""
-
-    def _read_body(self) -> dict[str, Any] | None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if not raw:
-            return {}
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
-    def _dispatch(self) -> None:
-        app = cast(_HTTPServer, self.server).app
-        body = self._read_body()
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        path = self.path.split("?", 1)[0]
-        if body is None:
-            reply = _error_reply(400, "The request body is not a JSON object.", type_="invalid_request_error")
-        else:
-            reply = app.handle(RecordedRequest(path=path, headers=headers, body=body, method=self.command))
-        self._send(reply, drop=headers.get("x-llmledger-drop") == "1")
-
-    def _send(self, reply: _Reply, *, drop: bool) -> None:
-        payload = b"".join(reply.parts)
-        self.send_response(reply.status)
-        self.send_header("content-type", reply.content_type)
-        self.send_header("content-length", str(len(payload)))
-        self.send_header("x-request-id", f"req_{uuid.uuid4().hex}")
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if not drop:
-            self.wfile.write(payload)
-            return
-        streamed = len(reply.parts) > 1
-        self.wfile.write(b"".join(reply.parts[:2]) if streamed else payload[: len(payload) // 2])
-        self.close_connection = True
-
-
-# ---------------------------------------------------------------------------------------------
 # public server
 
 
-class LocalOpenAIServer:
+class LocalOpenAIServer(LocalServer):
     """An OpenAI-compatible HTTP server on localhost, served from a daemon thread.
 
     Use it as a context manager, or call `start()` and `stop()`:
@@ -885,6 +774,9 @@ class LocalOpenAIServer:
         cache: Whether to model OpenAI's automatic prompt caching (per model).
     """
 
+    url_suffix = "/v1"
+    thread_name = "llmledger-openai"
+
     def __init__(
         self,
         responder: Responder | None = None,
@@ -894,73 +786,14 @@ class LocalOpenAIServer:
         latency_s: float = 0.0,
         cache: bool = True,
     ) -> None:
-        self._app = _FakeOpenAI(responder, latency_s=latency_s, cache=cache)
-        self._address = (host, port)
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(_FakeOpenAI(responder, latency_s=latency_s, cache=cache), host=host, port=port)
 
     @property
     def base_url(self) -> str:
         """The URL to pass as `base_url` to the OpenAI SDK, e.g. `http://127.0.0.1:PORT/v1`."""
-        if self._httpd is None:
-            raise RuntimeError("LocalOpenAIServer is not running; call start() first")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return super().base_url
 
     @property
     def hits(self) -> int:
         """How many model requests (chat, responses, embeddings, images) arrived, failures included."""
-        with self._app.lock:
-            return self._app.hits
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of every request received since start (or the last `reset()`)."""
-        with self._app.lock:
-            return list(self._app.requests)
-
-    def reset(self) -> None:
-        """Forget the recorded requests, the hit count and the prompt cache."""
-        self._app.reset()
-
-    def start(self) -> Self:
-        """Bind the socket and serve in a daemon thread.
-
-        Returns:
-            The server itself, so that `server = LocalOpenAIServer().start()` works.
-        """
-        if self._httpd is not None:
-            return self
-        self._httpd = _HTTPServer(self._address, self._app)
-        self._app.base_url = self.base_url
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="llmledger-openai",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close open connections and release the port. Safe to call twice."""
-        httpd, thread = self._httpd, self._thread
-        self._httpd = self._thread = None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.close_connections()
-        httpd.server_close()
-        if thread is not None:
-            thread.join()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return super().hits
