@@ -11,7 +11,8 @@ Quick start::
 """
 
 from ._version import __version__
-from .budget import LimitGuard, UsageLimits
+from .budget import LimitGuard, Reservation, UsageLimits
+from .budgets import Budget
 from .exceptions import (
     ConfigError,
     CostUnknownWarning,
@@ -41,6 +42,7 @@ from .usage import ImageUsage, Usage, extract_model, extract_usage
 from .workers import tracked_map
 
 __all__ = [
+    "Budget",
     "CallRecord",
     "ConfigError",
     "Cost",
@@ -59,8 +61,10 @@ __all__ = [
     "ModelPrice",
     "Pipeline",
     "PipelineResult",
+    "PostgresLedger",
     "PriceTable",
     "PricingNotConfiguredError",
+    "Reservation",
     "Runner",
     "SQLiteLedger",
     "Step",
@@ -76,3 +80,16 @@ __all__ = [
     "make_agent_async",
     "tracked_map",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # PostgreSQL support lives behind the "postgres" extra: import it only when asked for
+    if name == "PostgresLedger":
+        from .ledger.postgres import PostgresLedger
+
+        return PostgresLedger
+    raise AttributeError(f"module 'llmledger' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover
 from ..bounds import LimitMode, json_tokens, prompt_tokens_bound
 from ..guard import CallPlan
 from ..models import canonical_provider
-from ..usage import extract_usage
+from ..usage.pydantic_ai import model_response_usage
 from .meter import StepMeter, now
 
 __all__ = ["GuardedModel"]
@@ -95,7 +95,7 @@ class GuardedModel(WrapperModel):
     def _record(self, plan: CallPlan, response: ModelResponse, latency_s: float) -> None:
         self.meter.after(
             plan,
-            extract_usage(response),
+            model_response_usage(response),
             model=response.model_name or self.wrapped.model_name,
             provider=self._price_provider(),
             request_id=response.provider_response_id,

@@ -5,8 +5,10 @@ Pure data and pure functions; the ledgers fill these with SQL, the tracker incre
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +22,14 @@ __all__ = [
     "breakdown",
     "counts_to_totals",
     "group_key",
+    "over_time",
+    "per_unit",
+    "top_calls",
     "totals_to_counts",
 ]
+
+DAY = "day"
+"""The breakdown key that groups calls by UTC calendar day (``2025-01-31``)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -138,6 +146,8 @@ def group_key(record: CallRecord, by: str) -> str:
         return record.model or "unknown"
     if by == "provider":
         return record.provider or "unknown"
+    if by == DAY:
+        return datetime.fromtimestamp(record.timestamp, tz=UTC).date().isoformat()
     value = record.labels.get(by)
     if value is None:
         return "(none)"
@@ -168,6 +178,38 @@ def breakdown(records: Iterable[CallRecord], by: str) -> dict[str, Totals]:
     for record in records:
         groups.setdefault(group_key(record, by), Totals()).add(record)
     return groups
+
+
+def per_unit(records: Iterable[CallRecord], unit_label: str) -> dict[str, Totals]:
+    """Totals per value of ``unit_label``; calls without the label belong to no unit and are left out."""
+    from ..ledger.filters import label_text
+
+    units: dict[str, Totals] = {}
+    for record in records:
+        unit = label_text(record.labels.get(unit_label))
+        if unit is not None:
+            units.setdefault(unit, Totals()).add(record)
+    return units
+
+
+def over_time(records: Iterable[CallRecord], bucket_s: float) -> list[tuple[float, Totals]]:
+    """Totals per time bucket of ``bucket_s`` seconds (bucket start, totals), oldest first, empty buckets left out."""
+    if bucket_s <= 0:
+        raise ValueError(f"bucket_s must be positive, got {bucket_s}")
+    buckets: dict[float, Totals] = {}
+    for record in records:
+        start = (record.timestamp // bucket_s) * bucket_s
+        buckets.setdefault(start, Totals()).add(record)
+    return sorted(buckets.items())
+
+
+def top_calls(records: Iterable[CallRecord], n: int) -> list[CallRecord]:
+    """The ``n`` most expensive calls, dearest first (unpriced calls last; ties by time)."""
+    return heapq.nsmallest(
+        n,
+        records,
+        key=lambda r: (r.cost_usd is None, -(r.cost_usd or 0), r.timestamp, r.id),
+    )
 
 
 def counts_to_totals(counts: list[Any]) -> Totals:
