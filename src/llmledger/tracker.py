@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
 from .bounds import LimitMode
 from .budget import CombinedReserver, LimitGuard, Reserver, UsageLimits
@@ -195,17 +195,7 @@ class CostTracker:
         try:
             cost = self.prices.cost_of(name, prov, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens)
         except PricingNotConfiguredError:
-            self._record(
-                operation_type,
-                counts,
-                Cost.unknown(name, prov, "pricing not configured"),
-                request_id,
-                latency_s,
-                labels,
-                success=True,
-                error=None,
-            )
-            raise
+            cost = self._record_unpriced_then_raise(operation_type, counts, name, prov, request_id, latency_s, labels)
         self._record(operation_type, counts, cost, request_id, latency_s, labels, success=True, error=None)
         return cost.total_usd
 
@@ -261,20 +251,26 @@ class CostTracker:
             try:
                 cost = self.prices.cost(name, usage, provider=prov)
             except PricingNotConfiguredError:
-                # strict mode: keep the call (unpriced), then tell the caller
-                self._record(
-                    operation_type,
-                    _counts(usage),
-                    Cost.unknown(name, prov, "pricing not configured"),
-                    request_id,
-                    latency_s,
-                    labels,
-                    success=True,
-                    error=None,
+                cost = self._record_unpriced_then_raise(
+                    operation_type, _counts(usage), name, prov, request_id, latency_s, labels
                 )
-                raise
         self._record(operation_type, _counts(usage), cost, request_id, latency_s, labels, success=True, error=None)
         return cost.total_usd
+
+    def _record_unpriced_then_raise(
+        self,
+        operation_type: str,
+        counts: _Counts,
+        name: str,
+        provider: str | None,
+        request_id: str | None,
+        latency_s: float | None,
+        labels: Mapping[str, LabelValue],
+    ) -> NoReturn:
+        """Strict mode and no price: keep the call (unpriced, so nothing is lost), then re-raise."""
+        unknown = Cost.unknown(name, provider, "pricing not configured")
+        self._record(operation_type, counts, unknown, request_id, latency_s, labels, success=True, error=None)
+        raise  # re-raises the PricingNotConfiguredError being handled
 
     def _split(self, model: str | None, provider: str | None) -> tuple[str | None, str | None]:
         if not model:

@@ -42,6 +42,23 @@ _DEFAULT_QUALITY = "standard"
 _DEFAULT_SIZE = "1024x1024"
 
 
+def _token_usage(usage: Any, prompt_key: str, completion_key: str) -> Usage | None:
+    """Read the counts both OpenAI APIs report, under their own key names (``prompt``/``input``)."""
+    prompt = count(usage, prompt_key)
+    completion = count(usage, completion_key)
+    prompt_details = get(usage, f"{prompt_key}_details")
+    reasoning = count(get(usage, f"{completion_key}_details"), "reasoning_tokens")
+    if prompt is None and completion is None:
+        return None
+    return Usage(
+        prompt_tokens=prompt or 0,
+        completion_tokens=completion or 0,
+        cached_tokens=count(prompt_details, "cached_tokens") or 0,
+        cache_write_tokens=count(prompt_details, "cache_write_tokens") or 0,
+        reasoning_tokens=reasoning or 0,
+    )
+
+
 def prompt_completion_usage(usage: Any) -> Usage | None:
     """Read a Chat Completions ``usage`` (``CompletionUsage``) or an Embeddings ``usage``.
 
@@ -51,21 +68,7 @@ def prompt_completion_usage(usage: Any) -> Usage | None:
     Returns:
         The usage, or ``None`` when no count is present.
     """
-    prompt = count(usage, "prompt_tokens")
-    completion = count(usage, "completion_tokens")
-    prompt_details = get(usage, "prompt_tokens_details")
-    cached = count(prompt_details, "cached_tokens")
-    cache_write = count(prompt_details, "cache_write_tokens")
-    reasoning = count(get(usage, "completion_tokens_details"), "reasoning_tokens")
-    if prompt is None and completion is None:
-        return None
-    return Usage(
-        prompt_tokens=prompt or 0,
-        completion_tokens=completion or 0,
-        cached_tokens=cached or 0,
-        cache_write_tokens=cache_write or 0,
-        reasoning_tokens=reasoning or 0,
-    )
+    return _token_usage(usage, "prompt_tokens", "completion_tokens")
 
 
 def input_output_usage(usage: Any) -> Usage | None:
@@ -77,21 +80,7 @@ def input_output_usage(usage: Any) -> Usage | None:
     Returns:
         The usage, or ``None`` when no count is present.
     """
-    prompt = count(usage, "input_tokens")
-    completion = count(usage, "output_tokens")
-    input_details = get(usage, "input_tokens_details")
-    cached = count(input_details, "cached_tokens")
-    cache_write = count(input_details, "cache_write_tokens")
-    reasoning = count(get(usage, "output_tokens_details"), "reasoning_tokens")
-    if prompt is None and completion is None:
-        return None
-    return Usage(
-        prompt_tokens=prompt or 0,
-        completion_tokens=completion or 0,
-        cached_tokens=cached or 0,
-        cache_write_tokens=cache_write or 0,
-        reasoning_tokens=reasoning or 0,
-    )
+    return _token_usage(usage, "input_tokens", "output_tokens")
 
 
 def chat_usage(response: Any) -> Usage | None:
