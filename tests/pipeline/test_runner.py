@@ -284,3 +284,18 @@ def test_strict_image_size_checked_up_front() -> None:
     runner = Runner(Pipeline((Step("img", image),)), prices=prices(strict=True))
     with pytest.raises(PricingNotConfiguredError, match="no price for hd 1024x1024 images"):
         runner.run("x")
+
+
+def test_runner_draws_on_a_shared_budget(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from llmledger import Budget
+
+    # each step: actual $0.00235; worst case (36-token prompt bound, 200 output tokens) $0.00318
+    agent = Agent(fixed_model(20, 150), model_settings={"max_tokens": 200})
+    with Budget(tmp_path / "l.db", "pipelines", limit_usd="0.006") as budget:
+        runner = Runner(
+            Step.solution(agent) >> Step.validate(agent) >> Step.reflect(agent), prices=prices(), budget=budget
+        )
+        with pytest.raises(UsageLimitExceededError, match="Budget 'pipelines'") as info:
+            runner.run("task")
+        assert [s.name for s in info.value.result.step_history] == ["solution", "validate"]
+        assert budget.spent == Decimal("0.00235") * 2 == runner.guard.spent_usd

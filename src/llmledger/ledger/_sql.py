@@ -26,7 +26,6 @@ __all__ = [
     "query_per_unit",
     "query_stats",
     "query_top_calls",
-    "rows_to_stats",
     "totals_from_row",
     "where_sql",
 ]
@@ -139,19 +138,6 @@ def query_stats(query: Query, dialect: Dialect, filters: Filters, unit_label: st
         ((count,),) = query(f"SELECT COUNT(DISTINCT {expr}) FROM llmledger_calls {where}", (*expr_params, *params))
         stats.units = int(count or 0)
     return stats
-
-
-def rows_to_stats(
-    query: Query,
-    *,
-    session_id: str | None,
-    unit_label: str | None,
-    label_expr: Callable[[str], tuple[str, tuple[Any, ...]]],
-    placeholder: str,
-) -> SessionStats:
-    """Fill :class:`SessionStats` for one session (kept for callers of the first version; see :func:`query_stats`)."""
-    dialect = Dialect(placeholder, label_expr, "NULL", "NULL")
-    return query_stats(query, dialect, Filters(session_id=session_id), unit_label)
 
 
 def _group_expr(by: str, dialect: Dialect) -> tuple[str, tuple[Any, ...]]:

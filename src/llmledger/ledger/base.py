@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from ..reports.stats import SessionStats, Totals
+from .filters import Filters
 from .record import CallRecord, SessionInfo
 
 __all__ = ["Ledger"]
@@ -35,12 +36,26 @@ class Ledger(Protocol):
         """The records of one session, or all, in time order."""
         ...
 
-    def stats(self, session_id: str | None = None, *, unit_label: str | None = None) -> SessionStats:
-        """Totals and breakdowns by operation and model, aggregated by the store."""
+    def stats(
+        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
+    ) -> SessionStats:
+        """Totals and breakdowns by operation and model of the calls ``filters`` keeps, aggregated by the store."""
         ...
 
-    def breakdown(self, by: str, session_id: str | None = None) -> dict[str, Totals]:
-        """Totals per operation, model, provider, or value of the label ``by``."""
+    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per operation, model, provider, UTC day (``day``), or value of the label ``by``."""
+        ...
+
+    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per value of ``unit_label`` (calls without the label are left out)."""
+        ...
+
+    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
+        """Totals per time bucket of ``bucket_s`` seconds: (bucket start, totals), oldest first."""
+        ...
+
+    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
+        """The ``n`` most expensive calls, dearest first (unpriced last)."""
         ...
 
     def close(self) -> None:

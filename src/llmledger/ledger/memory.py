@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
-from ..reports.stats import SessionStats, Totals, aggregate, breakdown
+from ..reports.stats import SessionStats, Totals, aggregate, breakdown, over_time, per_unit, top_calls
+from .filters import Filters
 from .record import CallRecord, SessionInfo
 
 __all__ = ["MemoryLedger"]
@@ -59,13 +60,33 @@ class MemoryLedger:
             chosen = [r for r in self._records if session_id is None or r.session_id == session_id]
         return iter(sorted(chosen, key=lambda r: r.timestamp))
 
-    def stats(self, session_id: str | None = None, *, unit_label: str | None = None) -> SessionStats:
-        """Aggregate in Python."""
-        return aggregate(self.records(session_id), session_id=session_id, unit_label=unit_label)
+    def _chosen(self, filters: Filters | None, session_id: str | None = None) -> list[CallRecord]:
+        wanted = (filters or Filters()).with_session(session_id)
+        with self._lock:
+            return sorted((r for r in self._records if wanted.matches(r)), key=lambda r: r.timestamp)
 
-    def breakdown(self, by: str, session_id: str | None = None) -> dict[str, Totals]:
+    def stats(
+        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
+    ) -> SessionStats:
+        """Aggregate in Python."""
+        session = session_id if session_id is not None else (filters.session_id if filters else None)
+        return aggregate(self._chosen(filters, session_id), session_id=session, unit_label=unit_label)
+
+    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
         """Totals per group."""
-        return breakdown(self.records(session_id), by)
+        return breakdown(self._chosen(filters, session_id), by)
+
+    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per value of ``unit_label``."""
+        return per_unit(self._chosen(filters), unit_label)
+
+    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
+        """Totals per time bucket of ``bucket_s`` seconds."""
+        return over_time(self._chosen(filters), bucket_s)
+
+    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
+        """The ``n`` most expensive calls, dearest first."""
+        return top_calls(self._chosen(filters), n)
 
     def close(self) -> None:
         """Nothing to release."""

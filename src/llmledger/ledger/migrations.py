@@ -97,6 +97,15 @@ def _v2(real: str, integer: str) -> tuple[str, ...]:
     )
 
 
+def _v3() -> tuple[str, ...]:
+    """Reports aggregate in SQL: a covering index for the grouped sums, so a summary reads the index, not the rows."""
+    return (
+        "CREATE INDEX IF NOT EXISTS llmledger_calls_agg ON llmledger_calls"
+        " (session_id, operation_type, model, ts, success, cost_pusd, prompt_tokens, completion_tokens,"
+        " cached_tokens, cache_write_tokens, reasoning_tokens, images)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
@@ -104,6 +113,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         postgres=_v1("DOUBLE PRECISION", "BIGINT", "NUMERIC", "JSONB", "BOOLEAN"),
     ),
     Migration(version=2, sqlite=_v2("REAL", "INTEGER"), postgres=_v2("DOUBLE PRECISION", "BIGINT")),
+    Migration(version=3, sqlite=_v3(), postgres=_v3()),
 )
 """Every migration, oldest first."""
 

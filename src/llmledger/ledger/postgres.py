@@ -22,7 +22,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from ..exceptions import LedgerError
 from ..reports.stats import SessionStats, Totals
-from ._sql import aggregate_sql, rows_to_stats, totals_from_row
+from ._sql import Dialect, query_breakdown, query_over_time, query_per_unit, query_stats, query_top_calls
+from .filters import Filters
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .record import COLUMNS, CallRecord, SessionInfo, to_rows
 
@@ -41,7 +42,6 @@ _INSERT = f"INSERT INTO llmledger_calls SELECT * FROM {_BATCH_TABLE} ON CONFLICT
 _OWNERS = "SELECT request_id, id FROM llmledger_calls WHERE request_id = ANY(%s)"
 _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('llmledger migrations ' || coalesce(current_schema(), '')))"
 _GET_VERSION = "SELECT value FROM llmledger_meta WHERE key = 'schema_version'"
-_BY_COLUMN = {"operation": "operation_type", "model": "model", "provider": "provider"}
 
 
 class PostgresLedger:
@@ -198,21 +198,27 @@ class PostgresLedger:
         except psycopg.Error as exc:
             raise LedgerError(f"cannot read {self}: {exc}") from exc
 
-    def stats(self, session_id: str | None = None, *, unit_label: str | None = None) -> SessionStats:
+    def stats(
+        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
+    ) -> SessionStats:
         """Totals and breakdowns, aggregated in SQL."""
-        return rows_to_stats(
-            self._query, session_id=session_id, unit_label=unit_label, label_expr=_label_expr, placeholder="%s"
-        )
+        return query_stats(self._query, _DIALECT, (filters or Filters()).with_session(session_id), unit_label)
 
-    def breakdown(self, by: str, session_id: str | None = None) -> dict[str, Totals]:
-        """Totals per operation, model, provider or label value, aggregated in SQL."""
-        where, params = ("WHERE session_id = %s", (session_id,)) if session_id else ("", ())
-        if by in _BY_COLUMN:
-            expr, expr_params = _BY_COLUMN[by], ()
-        else:
-            expr, expr_params = _label_expr(by)
-        rows = self._query(aggregate_sql(expr, where), (*expr_params, *params))
-        return {("(none)" if grp is None else str(grp)): totals_from_row(sums) for grp, *sums in rows}
+    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per operation, model, provider, day or label value, aggregated in SQL."""
+        return query_breakdown(self._query, _DIALECT, by, (filters or Filters()).with_session(session_id))
+
+    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per value of ``unit_label``, aggregated in SQL."""
+        return query_per_unit(self._query, _DIALECT, unit_label, filters or Filters())
+
+    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
+        """Totals per time bucket of ``bucket_s`` seconds (bucket start, totals), aggregated in SQL."""
+        return query_over_time(self._query, _DIALECT, bucket_s, filters or Filters())
+
+    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
+        """The ``n`` most expensive calls, dearest first, read with ``ORDER BY ... LIMIT``."""
+        return query_top_calls(self._query, _DIALECT, n, filters or Filters(), _from_row)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._retrying("read", lambda conn: conn.execute(sql, params).fetchall())
@@ -259,6 +265,18 @@ def _create_batch_table(conn: _Connection) -> None:
 
 def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
     return "labels ->> %s::text", (label,)
+
+
+def _from_row(row: tuple[Any, ...]) -> CallRecord:
+    return CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
+
+
+_DIALECT = Dialect(
+    placeholder="%s",
+    label_expr=_label_expr,
+    day_expr="to_char(to_timestamp(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    bucket_expr="floor(ts / %s) * %s",
+)
 
 
 def _display_dsn(dsn: str) -> str:

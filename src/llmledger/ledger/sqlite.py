@@ -11,7 +11,8 @@ from typing import Any
 
 from ..exceptions import LedgerError
 from ..reports.stats import SessionStats, Totals
-from ._sql import aggregate_sql, insert_sql, rows_to_stats, totals_from_row
+from ._sql import Dialect, insert_sql, query_breakdown, query_over_time, query_per_unit, query_stats, query_top_calls
+from .filters import Filters
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .record import COLUMNS, CallRecord, SessionInfo, to_rows
 
@@ -21,7 +22,6 @@ DEFAULT_DB = "llmledger.db"
 """The file the CLI uses when no ``--db`` or ``$LLMLEDGER_DB`` is given."""
 
 _INSERT = insert_sql("?", ("OR IGNORE ", ""))
-_BY_COLUMN = {"operation": "operation_type", "model": "model", "provider": "provider"}
 
 
 class SQLiteLedger:
@@ -142,21 +142,27 @@ class SQLiteLedger:
         for row in cursor:
             yield CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
 
-    def stats(self, session_id: str | None = None, *, unit_label: str | None = None) -> SessionStats:
+    def stats(
+        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
+    ) -> SessionStats:
         """Totals and breakdowns, aggregated in SQL."""
-        return rows_to_stats(
-            self._query, session_id=session_id, unit_label=unit_label, label_expr=_label_expr, placeholder="?"
-        )
+        return query_stats(self._query, _DIALECT, (filters or Filters()).with_session(session_id), unit_label)
 
-    def breakdown(self, by: str, session_id: str | None = None) -> dict[str, Totals]:
-        """Totals per operation, model, provider or label value, aggregated in SQL."""
-        where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
-        if by in _BY_COLUMN:
-            expr, expr_params = _BY_COLUMN[by], ()
-        else:
-            expr, expr_params = _label_expr(by)
-        rows = self._query(aggregate_sql(expr, where), (*expr_params, *params))
-        return {("(none)" if grp is None else str(grp)): totals_from_row(sums) for grp, *sums in rows}
+    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per operation, model, provider, day or label value, aggregated in SQL."""
+        return query_breakdown(self._query, _DIALECT, by, (filters or Filters()).with_session(session_id))
+
+    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per value of ``unit_label``, aggregated in SQL."""
+        return query_per_unit(self._query, _DIALECT, unit_label, filters or Filters())
+
+    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
+        """Totals per time bucket of ``bucket_s`` seconds (bucket start, totals), aggregated in SQL."""
+        return query_over_time(self._query, _DIALECT, bucket_s, filters or Filters())
+
+    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
+        """The ``n`` most expensive calls, dearest first, read with ``ORDER BY ... LIMIT``."""
+        return query_top_calls(self._query, _DIALECT, n, filters or Filters(), _from_row)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -171,11 +177,25 @@ class SQLiteLedger:
 
 def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
     path = "$." + json.dumps(label)
-    # booleans read back as JSON spells them (true/false), as PostgreSQL and the memory ledger do
+    # booleans read back as JSON spells them (true/false), as PostgreSQL and the memory ledger do;
+    # numbers as text, so a filter's value (text) compares equal
     expr = (
-        "CASE json_type(labels, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE json_extract(labels, ?) END"
+        "CAST(CASE json_type(labels, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
+        " ELSE json_extract(labels, ?) END AS TEXT)"
     )
     return expr, (path, path)
+
+
+def _from_row(row: tuple[Any, ...]) -> CallRecord:
+    return CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
+
+
+_DIALECT = Dialect(
+    placeholder="?",
+    label_expr=_label_expr,
+    day_expr="date(ts, 'unixepoch')",
+    bucket_expr="CAST(ts / ? AS INTEGER) * ?",
+)
 
 
 class _Transaction:

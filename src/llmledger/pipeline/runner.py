@@ -63,6 +63,8 @@ class Runner:
             self.prices = prices if isinstance(prices, PriceTable) else load_prices(prices)
         self.tracker = tracker or CostTracker(self.prices)
         self.limit_mode: LimitMode = limit_mode
+        self.budget = budget
+        """The shared budget, if any."""
         self.guard = LimitGuard(self.usage_limits)
         """The runner's own limits, shared by all its runs."""
         reserver: Reserver | None = self.guard
@@ -124,6 +126,12 @@ class Runner:
         return result
 
     def _check_after_step(self, result: PipelineResult) -> None:
+        if self.budget is not None:
+            left = self.budget.remaining_usd
+            if left is not None and left < 0:  # only in estimate mode, or when usage beat its bound
+                raise UsageLimitExceededError(
+                    f"Budget exceeded by ${-left}", limit=None, spent=None, requested=None, result=result
+                )
         limits = self.usage_limits
         cost_limit = limits.cost_limit
         if cost_limit is not None and self.guard.spent_usd > cost_limit:
