@@ -75,6 +75,16 @@ class Reserver(Protocol):
     """Anything that hands out reservations: a :class:`LimitGuard` or a shared ``Budget``."""
 
     @property
+    def has_cost_limit(self) -> bool:
+        """Whether a cost limit applies (cheap: no database round trip)."""
+        ...
+
+    @property
+    def has_token_limit(self) -> bool:
+        """Whether a token limit applies (cheap: no database round trip)."""
+        ...
+
+    @property
     def remaining_usd(self) -> Decimal | None:
         """Dollars left after settled spend and outstanding reservations (``None``: no cost limit)."""
         ...
@@ -139,7 +149,17 @@ class LimitGuard:
     @property
     def active(self) -> bool:
         """Whether any limit is set."""
-        return self.limits.cost_limit is not None or self.limits.total_tokens_limit is not None
+        return self.has_cost_limit or self.has_token_limit
+
+    @property
+    def has_cost_limit(self) -> bool:
+        """Whether a cost limit is set."""
+        return self.limits.cost_limit is not None
+
+    @property
+    def has_token_limit(self) -> bool:
+        """Whether a token limit is set."""
+        return self.limits.total_tokens_limit is not None
 
     @property
     def remaining_usd(self) -> Decimal | None:
@@ -219,6 +239,16 @@ class CombinedReserver:
 
     def __init__(self, *reservers: Reserver) -> None:
         self.reservers = reservers
+
+    @property
+    def has_cost_limit(self) -> bool:
+        """Whether any of them has a cost limit."""
+        return any(r.has_cost_limit for r in self.reservers)
+
+    @property
+    def has_token_limit(self) -> bool:
+        """Whether any of them has a token limit."""
+        return any(r.has_token_limit for r in self.reservers)
 
     @property
     def remaining_usd(self) -> Decimal | None:

@@ -26,6 +26,8 @@ from .usage import Usage
 
 __all__ = ["Budget", "BudgetReservation", "describe"]
 
+LIMITS_TTL_S = 2.0
+"""How long :attr:`Budget.has_cost_limit` trusts what it read (a limit set meanwhile applies to reserve at once)."""
 RESERVATIONS_PER_LEASE = 32
 """A lease asks for this many reservations' worth (never more than 1/8 of what is left)."""
 
@@ -150,6 +152,7 @@ class Budget:
             raise ValueError(f"limit_usd must not be negative, got {limit_usd}")
         self._store.ensure(name, limit_pusd, limit_tokens, set_limits=set_limits, now=clock())
         self._lock = threading.Lock()
+        self._limits_cache: tuple[float, BudgetState] | None = None
         self._lease: _Lease | None = None
         self._leases: dict[str, _Lease] = {}
         self._seq = 0
@@ -167,6 +170,24 @@ class Budget:
         if state is None:  # pragma: no cover - deleted by someone else
             raise LookupError(f"budget {self.name!r} is gone")
         return state
+
+    def _limits(self) -> BudgetState:
+        """The stored row, read at most every :data:`LIMITS_TTL_S` seconds (for the cheap limit checks)."""
+        now = time.monotonic()
+        cached = self._limits_cache
+        if cached is None or now - cached[0] > LIMITS_TTL_S:
+            cached = self._limits_cache = (now, self.state())
+        return cached[1]
+
+    @property
+    def has_cost_limit(self) -> bool:
+        """Whether the budget has a cost limit (re-read every few seconds; reserve always checks the database)."""
+        return self._limits().limit_pusd is not None
+
+    @property
+    def has_token_limit(self) -> bool:
+        """Whether the budget has a token limit (re-read every few seconds)."""
+        return self._limits().limit_tokens is not None
 
     @property
     def limit_usd(self) -> Decimal | None:

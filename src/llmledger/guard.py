@@ -67,7 +67,7 @@ class CallGuard:
         """Whether any limit applies."""
         if self.reserver is None:
             return False
-        return self.reserver.remaining_usd is not None or self.reserver.remaining_tokens is not None
+        return self.reserver.has_cost_limit or self.reserver.has_token_limit
 
     def plan(
         self,
@@ -95,8 +95,7 @@ class CallGuard:
                 reservation=None,
             )
         price = self.prices.lookup(model, provider=provider)
-        remaining_usd = reserver.remaining_usd
-        if price is None and remaining_usd is not None:
+        if price is None and reserver.has_cost_limit:
             prov, name = split_model_ref(model, provider)
             raise PricingNotConfiguredError(
                 prov or "unknown",
@@ -107,6 +106,8 @@ class CallGuard:
         cap = requested_cap
         cap_was_set = False
         if cap is None:
+            # only a call without an output cap needs what is left (a database read for a Budget)
+            remaining_usd = reserver.remaining_usd
             prompt_cost = _prompt_worst(price, prompt_tokens_bound) if price is not None else ZERO
             completion_rate = price.rates_for(prompt_tokens_bound).per_token[3] if price is not None else None
             affordable = affordable_output_tokens(
