@@ -24,6 +24,7 @@ demo: $(STAMP_RUN)
 	$(BIN)/llmledger demo
 
 test: $(STAMP_DEV)
+	sh scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP_DEV)

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from .exceptions import LLMLedgerError
 from .ledger import DEFAULT_DB, Ledger, SessionInfo
-from .money import format_usd
+from .ledger.filters import Filters
+from .money import format_usd, to_decimal
 from .pricing import ModelPrice, load_prices
 from .usage._types import ImageUsage, Usage
 
@@ -180,18 +181,37 @@ def _open(db: str | None) -> Ledger:
 
 
 def _pick_session(ledger: Ledger, session: str | None) -> SessionInfo:
-    sessions = ledger.sessions()
-    if not sessions:
-        fail("the ledger has no sessions yet")
-    if session is None:
-        return sessions[-1]
-    for info in reversed(sessions):  # the latest session of that name
-        if info.id == session or info.name == session:
-            return info
-    matches = [info for info in sessions if info.id.startswith(session)]
-    if len(matches) == 1:
-        return matches[0]
-    fail(f"no session {session!r} (see `llmledger sessions`)")
+    from .exceptions import SessionNotFoundError
+    from .ledger.lookup import find_session
+
+    try:
+        return find_session(ledger, session)
+    except SessionNotFoundError as exc:
+        fail("the ledger has no sessions yet" if not ledger.sessions() else str(exc))
+
+
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only calls at or after this ISO date or datetime (UTC if naive).")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only calls before this ISO datetime (a bare date: through that day).")
+]
+WhereOption = Annotated[
+    list[str] | None, typer.Option("--where", help="Only calls with this label value, label=value (repeatable).")
+]
+
+
+def _filters(since: str | None, until: str | None, where: list[str] | None) -> Filters:
+    from .ledger.filters import parse_when, parse_where
+
+    try:
+        return Filters(
+            since=parse_when(since) if since else None,
+            until=parse_when(until, end=True) if until else None,
+            where=parse_where(where or []),
+        )
+    except ValueError as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -245,7 +265,15 @@ def sessions(db: DbOption = None, as_json: Annotated[bool, typer.Option("--json"
 def summary(
     db: DbOption = None,
     session: SessionOption = None,
-    by: Annotated[str | None, typer.Option("--by", help="Break down by operation, model, provider or a label.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Break down by operation, model, provider, day or a label.")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    where: WhereOption = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write CSV here: one row per call, or per group with --by.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Show a session's summary, or a breakdown of it."""
@@ -253,8 +281,11 @@ def summary(
 
     ledger = _open(db)
     info = _pick_session(ledger, session)
+    filters = _filters(since, until, where).with_session(info.id)
     if by is None:
-        stats = ledger.stats(info.id, unit_label=info.unit_label)
+        stats = ledger.stats(unit_label=info.unit_label, filters=filters)
+        if csv_out is not None:
+            _write_calls_csv(ledger, filters, csv_out)
         if as_json:
             from .reports.json_report import dumps_exact, summary_dict
 
@@ -262,7 +293,9 @@ def summary(
         else:
             print(render_summary(stats))
         return
-    groups = ledger.breakdown(by, info.id)
+    groups = ledger.breakdown(by, filters=filters)
+    if csv_out is not None:
+        _write_groups_csv(groups, by, csv_out)
     if as_json:
         from .reports.json_report import dumps_exact
 
@@ -278,7 +311,8 @@ def summary(
     table = Table(title=f"Session {info.id} by {by}")
     for column in (by, "calls", "failed", "input tokens", "output tokens", "cached", "cost", "cost / 1K tok"):
         table.add_column(column, justify="left" if column == by else "right")
-    for key, t in sorted(groups.items(), key=lambda kv: -kv[1].cost_usd):
+    ordered = sorted(groups.items()) if by == "day" else sorted(groups.items(), key=lambda kv: -kv[1].cost_usd)
+    for key, t in ordered:
         per_1k = t.cost_per_1k_tokens
         table.add_row(
             key,
@@ -293,21 +327,144 @@ def summary(
     _consoles.out.print(table)
 
 
+def _write_calls_csv(ledger: Ledger, filters: Filters, path: Path) -> None:
+    from .reports.csv_export import write_calls_csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = write_calls_csv(ledger.records(filters=filters), path)
+    _consoles.err.print(f"wrote {path} ({count:,} calls)", highlight=False, markup=False)
+
+
+def _write_groups_csv(groups: dict[str, Any], by: str, path: Path) -> None:
+    from .reports.csv_export import write_groups_csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = write_groups_csv(groups, by, path)
+    _consoles.err.print(f"wrote {path} ({count:,} groups by {by})", highlight=False, markup=False)
+
+
 @app.command()
 def report(
-    json_out: Annotated[Path, typer.Option("--json", help="Write the JSON cost report here.")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the JSON cost report here.")] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help='Write a self-contained HTML report with charts (needs "llmledger[html]").'),
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write CSV here: one row per call, or per group of the first --by.")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Also chart the cost by this label or day (repeatable).")
+    ] = None,
     db: DbOption = None,
     session: SessionOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    where: WhereOption = None,
 ) -> None:
-    """Write a session's JSON cost report."""
-    from .reports.json_report import build_report, dumps_exact
-
+    """Write a session's JSON cost report, HTML report with charts, and/or CSV."""
+    if json_out is None and html_out is None and csv_out is None:
+        fail("give --json OUT.json, --html OUT.html and/or --csv OUT.csv")
     ledger = _open(db)
     info = _pick_session(ledger, session)
-    data = build_report(ledger.stats(info.id, unit_label=info.unit_label), ledger.records(info.id))
-    json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(dumps_exact(data), encoding="utf-8")
-    _consoles.out.print(f"wrote {json_out} ({len(data['detailed_api_calls']):,} calls)", highlight=False)
+    filters = _filters(since, until, where).with_session(info.id)
+    if json_out is not None:
+        from .reports.json_report import build_report, dumps_exact
+
+        data = build_report(ledger.stats(unit_label=info.unit_label, filters=filters), ledger.records(filters=filters))
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(dumps_exact(data), encoding="utf-8")
+        _consoles.out.print(f"wrote {json_out} ({len(data['detailed_api_calls']):,} calls)", highlight=False)
+    if html_out is not None:
+        try:
+            from .reports.html import render_html
+        except ImportError as exc:
+            fail(str(exc))
+        from .reports.overview import collect_overview
+
+        overview = collect_overview(ledger, info, by=tuple(by or ()), filters=filters)
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        html_out.write_text(render_html(overview), encoding="utf-8")
+        _consoles.out.print(f"wrote {html_out} ({overview.stats.totals.calls:,} calls, opens offline)", highlight=False)
+    if csv_out is not None:
+        if by:
+            _write_groups_csv(ledger.breakdown(by[0], filters=filters), by[0], csv_out)
+        else:
+            _write_calls_csv(ledger, filters, csv_out)
+
+
+@app.command()
+def compare(
+    session_a: Annotated[str, typer.Argument(help="The baseline session: id, id prefix or name.")],
+    session_b: Annotated[str, typer.Argument(help="The session compared with it.")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="The label that groups calls into units (default: the session's).")
+    ] = None,
+    db: DbOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    where: WhereOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare two sessions per unit: cost, calls, tokens, cost per 1K tokens, and B's saving against A."""
+    from .reports.compare import compare_sessions
+
+    ledger = _open(db)
+    a, b = _pick_session(ledger, session_a), _pick_session(ledger, session_b)
+    comparison = compare_sessions(ledger, a, b, unit_label=unit, filters=_filters(since, until, where))
+    if as_json:
+        from .reports.json_report import comparison_dict, dumps_exact
+
+        print(dumps_exact(comparison_dict(comparison)))
+        return
+    from .reports.tables import comparison_table, format_percent
+
+    _print_wide(comparison_table(comparison))
+    saving = comparison.saving_percent
+    if saving is not None:
+        verb = "saves" if saving >= 0 else "costs"
+        amount = format_percent(abs(saving))
+        _consoles.out.print(
+            f"{b.name or b.id} {verb} {amount}{'' if saving >= 0 else ' more'} against {a.name or a.id}"
+            f" ({format_usd(comparison.totals_b.cost_usd)} vs {format_usd(comparison.totals_a.cost_usd)})",
+            highlight=False,
+            markup=False,
+        )
+
+
+@app.command()
+def estimate(
+    source: Annotated[str, typer.Option("--from", help="The sample session: id, id prefix or name.")],
+    units: Annotated[int, typer.Option("--units", min=1, help="Units the batch will process.")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="The label that groups calls into units (default: the session's).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (same seed, same interval).")] = 0,
+    resamples: Annotated[int, typer.Option("--resamples", min=100, help="Bootstrap resamples.")] = 2000,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Project a larger batch's cost from a session's per-unit costs: interval, budget, calls and tokens."""
+    from .reports.estimate import estimate_session
+
+    ledger = _open(db)
+    info = _pick_session(ledger, source)
+    try:
+        result = estimate_session(ledger, info, units, unit_label=unit, seed=seed, resamples=resamples)
+    except ValueError as exc:
+        fail(str(exc))
+    label = unit or info.unit_label or ""
+    if as_json:
+        from .reports.json_report import dumps_exact, estimate_dict
+
+        print(dumps_exact(estimate_dict(result, session=info, unit_label=label)))
+        return
+    from .reports.tables import estimate_table
+
+    _consoles.out.print(estimate_table(result, source=info.name or info.id, unit_label=label))
+    for warning in result.warnings:
+        _consoles.out.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    _consoles.out.print(f"Next: llmledger budget set <name> --usd {result.budget:f}", highlight=False, markup=False)
 
 
 budget_app = typer.Typer(
@@ -468,6 +625,13 @@ def demo(
         bool, typer.Option("--live", help="Call the real OpenAI API (needs OPENAI_API_KEY; costs money).")
     ] = False,
     plain: Annotated[bool, typer.Option("--plain", help="Plain progress lines instead of a bar.")] = False,
+    fallback_budget: Annotated[
+        str | None,
+        typer.Option(
+            "--fallback-budget",
+            help="USD the one-at-a-time fallback may spend: a layout falls back only while its worst case fits.",
+        ),
+    ] = None,
 ) -> None:
     """Run the batch demo: layouts matched against masters, one at a time and hybrid, costs compared."""
     from .demo import MODES, run_demo
@@ -475,6 +639,11 @@ def demo(
     chosen = (one_at_a_time, hybrid)
     modes = [mode for mode, wanted in zip(MODES, chosen, strict=True) if wanted] or list(MODES)
     try:
+        reserver = None
+        if fallback_budget is not None:
+            from .budget import LimitGuard, UsageLimits
+
+            reserver = LimitGuard(UsageLimits(total_cost_usd_limit=to_decimal(fallback_budget)))
         run_demo(
             modes,
             layouts=layouts,
@@ -487,9 +656,21 @@ def demo(
             model=model,
             live=live,
             plain=True if plain else None,
+            fallback_budget=reserver,
         )
     except (LLMLedgerError, ValueError) as exc:
         fail(str(exc))
+
+
+def _print_wide(table: Table) -> None:
+    """Print a table at its natural width even on a narrow terminal (numbers are never cut)."""
+    from rich.measure import Measurement
+
+    console = _consoles.out
+    needed = Measurement.get(console, console.options.update_width(1000), table).maximum
+    if needed > console.width:
+        console = Console(soft_wrap=True, width=needed)
+    console.print(table)
 
 
 def _iso(ts: float) -> str:

@@ -7,7 +7,8 @@ The class tree::
     ├── PricingNotConfiguredError (LookupError)
     │                                         strict mode and no config price for a model
     ├── UsageLimitExceededError               a cost or token limit would be, or was, crossed
-    └── LedgerError (RuntimeError)            a ledger that cannot be written or read
+    ├── LedgerError (RuntimeError)            a ledger that cannot be written or read
+    └── SessionNotFoundError (LookupError)    no session has that id, id prefix or name
 
     LLMLedgerWarning (UserWarning)
     ├── CostUnknownWarning                    no price found: the cost is recorded as unknown
@@ -30,6 +31,7 @@ __all__ = [
     "LLMLedgerWarning",
     "LedgerError",
     "PricingNotConfiguredError",
+    "SessionNotFoundError",
     "UsageLimitExceededError",
     "UsageMissingWarning",
 ]
@@ -115,6 +117,18 @@ class UsageLimitExceededError(LLMLedgerError):
 
 class LedgerError(LLMLedgerError, RuntimeError):
     """A ledger that cannot be written or read; unwritten records stay with the tracker."""
+
+
+class SessionNotFoundError(LLMLedgerError, LookupError):
+    """No session in the ledger has that id, id prefix or name (or the prefix is ambiguous)."""
+
+    def __init__(self, ref: str, *, candidates: int = 0) -> None:
+        self.ref = ref
+        """The id, id prefix or name asked for."""
+        self.candidates = candidates
+        """How many sessions an ambiguous prefix matched (0: none matched)."""
+        detail = f"{candidates} sessions start with it" if candidates > 1 else "see `llmledger sessions`"
+        super().__init__(f"no session {ref!r} ({detail})")
 
 
 class LLMLedgerWarning(UserWarning):

@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
+from ..budget import Reserver
+from ..fallback import FallbackPolicy
 from ..ledger import Ledger, open_ledger
 from ..ledger.record import LabelValue
 from ..pricing import PriceTable, load_prices
@@ -18,12 +21,14 @@ from ..tracker import CostTracker
 from ._batch import Batch
 from ._result import MODES, DemoResult, Mode, ModeResult, end_text, report_path_for
 from ._result import count_words as _count
-from ._scenario import MatchVerdict, PanelCount, demo_responder, layout_names, master_ids
+from ._scenario import MatchVerdict, PanelCount, demo_responder, layout_names, master_ids, pair_request
 from ._worker import PairTask, PanelTask, count_panels, detect_pair
 
 __all__ = ["run_demo"]
 
 _UNIT_LABEL = "layout_name"
+_PAIR_OUTPUT_CAP = 64
+"""Output tokens a one-at-a-time answer (``{"match": ..., "confidence": ...}``) stays under."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +39,8 @@ class _Job:
     masters: tuple[str, ...]
     fallback: bool
     out: IO[str]
+    budget: Reserver | None = None
+    pair_worst_usd: Decimal = Decimal(0)
 
     def say(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -106,11 +113,25 @@ def _run_hybrid(job: _Job, batch: Batch) -> tuple[int, int]:
     if not job.fallback:
         job.say(f"{len(uncertain)} of {_count(len(job.layouts), 'layout')} left masters uncertain (no fallback)")
         return 0, 0
-    fallback = [task for layout, masters in uncertain for task in _pairs(job, layout, masters)]
+    policy = FallbackPolicy(job.budget)
+    chosen: list[tuple[str, tuple[str, ...]]] = []
+    for layout, answer in zip(job.layouts, answers, strict=True):
+        masters = answer.uncertain if answer else ()
+        decision = policy.decide(
+            layout,
+            needed=bool(masters),
+            why=f"{_count(len(masters), 'master')} uncertain",
+            worst_case_usd=job.pair_worst_usd * len(masters),
+        )
+        if decision.fall_back:
+            chosen.append((layout, masters))
+            decision.release()  # the tracked calls below are what is spent; the hold only proved it fits
+    fallback = [task for layout, masters in chosen for task in _pairs(job, layout, masters)]
     job.say(
         f"Fallback: {len(uncertain)} of {_count(len(job.layouts), 'layout')} uncertain -> "
         f"{_count(len(fallback), 'one-at-a-time call')}"
     )
+    job.say(_policy_line(policy))
     if fallback:
         verdicts = batch.run(
             detect_pair,
@@ -121,7 +142,16 @@ def _run_hybrid(job: _Job, batch: Batch) -> tuple[int, int]:
             description="fallback",
         )
         job.say(f"  fallback: {_count_matches(verdicts)}")
-    return len(uncertain), len(fallback)
+    return len(chosen), len(fallback)
+
+
+def _policy_line(policy: FallbackPolicy) -> str:
+    """``Fallback policy: 1 layout fell back (masters uncertain), 2 did not need it, 0 over budget``."""
+    counts = policy.counts()
+    return (
+        f"Fallback policy: {_count(counts['needed'], 'layout')} fell back (masters uncertain), "
+        f"{counts['not_needed']} did not need it, {counts['over_budget']} skipped (worst case over budget)"
+    )
 
 
 _RUNNERS: dict[Mode, Callable[[_Job, Batch], tuple[int, int]]] = {
@@ -185,6 +215,18 @@ def _price_line(prices: PriceTable, model: str) -> str:
     return f"Prices: {model} from {price.source_detail}"
 
 
+def _pair_worst_usd(prices: PriceTable, model: str) -> Decimal:
+    """The worst case of one one-at-a-time check: its prompt, uncached, plus the output cap."""
+    from ..testing import count_prompt_tokens
+    from ..usage import Usage
+
+    prompt = count_prompt_tokens(pair_request(model, "layout_000.jpg", "0000A_0000_00"))
+    cost = prices.cost(model, Usage(prompt_tokens=prompt, completion_tokens=_PAIR_OUTPUT_CAP)).total_usd
+    if cost is None:
+        raise ValueError(f"no price for {model}: a fallback budget needs one")
+    return cost
+
+
 def _check(*, layouts: int, masters: int, workers: int, live: bool) -> None:
     for name, value in (("layouts", layouts), ("masters", masters), ("concurrent workers", workers)):
         if value < 1:
@@ -208,6 +250,7 @@ def run_demo(
     plain: bool | None = None,
     prices: PriceTable | None = None,
     out: IO[str] | None = None,
+    fallback_budget: Reserver | None = None,
 ) -> DemoResult:
     """Compare ``layouts`` page layouts against ``masters`` master images, in each of ``modes``.
 
@@ -231,6 +274,9 @@ def run_demo(
         plain: force plain progress lines (``True``) or the bar (``False``); default: auto.
         prices: the prices; default :func:`~llmledger.load_prices`.
         out: where to write (default ``sys.stdout``).
+        fallback_budget: what hybrid's fallback may spend (a ``LimitGuard`` or a ``Budget``): a
+            layout falls back only while the worst case of its one-at-a-time checks fits
+            (:class:`~llmledger.fallback.FallbackPolicy`); ``None``: every uncertain layout does.
 
     Returns:
         Per mode: the session, total cost, calls and fallbacks.
@@ -257,6 +303,8 @@ def run_demo(
     table = (prices or load_prices()) if track_costs else None
     if table is not None:
         job.say(_price_line(table, model))
+    if fallback_budget is not None:
+        job = replace(job, budget=fallback_budget, pair_worst_usd=_pair_worst_usd(table or load_prices(), model))
     results: dict[Mode, ModeResult] = {}
     with contextlib.ExitStack() as stack:
         ledger = open_ledger(db) if table is not None else None

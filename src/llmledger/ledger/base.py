@@ -32,8 +32,8 @@ class Ledger(Protocol):
         """Every session, oldest first."""
         ...
 
-    def records(self, session_id: str | None = None) -> Iterator[CallRecord]:
-        """The records of one session, or all, in time order."""
+    def records(self, session_id: str | None = None, *, filters: Filters | None = None) -> Iterator[CallRecord]:
+        """The records of one session, or all (those ``filters`` keeps), in time order."""
         ...
 
     def stats(

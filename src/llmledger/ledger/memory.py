@@ -54,11 +54,9 @@ class MemoryLedger:
         with self._lock:
             return sorted(self._sessions.values(), key=lambda s: s.started_at)
 
-    def records(self, session_id: str | None = None) -> Iterator[CallRecord]:
+    def records(self, session_id: str | None = None, *, filters: Filters | None = None) -> Iterator[CallRecord]:
         """The records of one session, or all, in time order."""
-        with self._lock:
-            chosen = [r for r in self._records if session_id is None or r.session_id == session_id]
-        return iter(sorted(chosen, key=lambda r: r.timestamp))
+        return iter(self._chosen(filters, session_id))
 
     def _chosen(self, filters: Filters | None, session_id: str | None = None) -> list[CallRecord]:
         wanted = (filters or Filters()).with_session(session_id)

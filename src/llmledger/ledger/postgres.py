@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from ..exceptions import LedgerError
 from ..reports.stats import SessionStats, Totals
-from ._sql import Dialect, query_breakdown, query_over_time, query_per_unit, query_stats, query_top_calls
+from ._sql import Dialect, query_breakdown, query_over_time, query_per_unit, query_stats, query_top_calls, where_sql
 from .filters import Filters
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .record import COLUMNS, CallRecord, SessionInfo, to_rows
@@ -178,12 +178,12 @@ class PostgresLedger:
         rows = self._query("SELECT id, started_at, unit_label, name FROM llmledger_sessions ORDER BY started_at, id")
         return [SessionInfo(id=r[0], started_at=r[1], unit_label=r[2], name=r[3]) for r in rows]
 
-    def records(self, session_id: str | None = None) -> Iterator[CallRecord]:
+    def records(self, session_id: str | None = None, *, filters: Filters | None = None) -> Iterator[CallRecord]:
         """The records of one session, or all, in time order (streamed by a server-side cursor).
 
         The iterator holds a pool connection until it is exhausted or closed.
         """
-        where, params = ("WHERE session_id = %s", (session_id,)) if session_id else ("", ())
+        where, params = where_sql((filters or Filters()).with_session(session_id), _DIALECT)
         sql = f"SELECT {', '.join(COLUMNS)} FROM llmledger_calls {where} ORDER BY ts, id"
         try:
             with (

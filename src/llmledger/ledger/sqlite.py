@@ -11,7 +11,16 @@ from typing import Any
 
 from ..exceptions import LedgerError
 from ..reports.stats import SessionStats, Totals
-from ._sql import Dialect, insert_sql, query_breakdown, query_over_time, query_per_unit, query_stats, query_top_calls
+from ._sql import (
+    Dialect,
+    insert_sql,
+    query_breakdown,
+    query_over_time,
+    query_per_unit,
+    query_stats,
+    query_top_calls,
+    where_sql,
+)
 from .filters import Filters
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .record import COLUMNS, CallRecord, SessionInfo, to_rows
@@ -135,9 +144,9 @@ class SQLiteLedger:
         rows = self._query("SELECT id, started_at, unit_label, name FROM llmledger_sessions ORDER BY started_at")
         return [SessionInfo(id=r[0], started_at=r[1], unit_label=r[2], name=r[3]) for r in rows]
 
-    def records(self, session_id: str | None = None) -> Iterator[CallRecord]:
+    def records(self, session_id: str | None = None, *, filters: Filters | None = None) -> Iterator[CallRecord]:
         """The records of one session, or all, in time order (streamed, not loaded at once)."""
-        where, params = ("WHERE session_id = ?", (session_id,)) if session_id else ("", ())
+        where, params = where_sql((filters or Filters()).with_session(session_id), _DIALECT)
         cursor = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM llmledger_calls {where} ORDER BY ts", params)
         for row in cursor:
             yield CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))

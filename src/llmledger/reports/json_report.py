@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..ledger.record import CallRecord
-from .stats import SessionStats
+from ..ledger.record import CallRecord, SessionInfo
+from .compare import Comparison
+from .estimate import BatchEstimate
+from .stats import SessionStats, Totals
 from .text import pluralise, unit_word
 
-__all__ = ["build_report", "dumps_exact", "summary_dict"]
+__all__ = ["build_report", "comparison_dict", "dumps_exact", "estimate_dict", "summary_dict"]
 
 _RESERVED = {"operation_type", "model", "token_usage", "total_cost", "timestamp"}
 
@@ -103,3 +105,64 @@ def dumps_exact(data: Any, *, indent: int | None = 2) -> str:
 
     text = json.dumps(data, indent=indent, default=default)
     return re.sub(f'"{marker}(-?[0-9.]+)"', r"\1", text)
+
+
+def _totals_dict(t: Totals | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "total_cost": t.cost_usd,
+        "calls": t.calls,
+        "failed_calls": t.failed_calls,
+        "unpriced_calls": t.unpriced_calls,
+        "total_tokens": t.total_tokens,
+        "input_tokens": t.prompt_tokens,
+        "output_tokens": t.completion_tokens,
+        "cached_tokens": t.cached_tokens,
+        "cost_per_1k_tokens": t.cost_per_1k_tokens,
+    }
+
+
+def _session_dict(info: SessionInfo) -> dict[str, Any]:
+    return {"session_id": info.id, "name": info.name, "unit_label": info.unit_label}
+
+
+def comparison_dict(comparison: Comparison) -> dict[str, Any]:
+    """A comparison as JSON-ready data (costs as Decimals, for :func:`dumps_exact`)."""
+    c = comparison
+    return {
+        "a": _session_dict(c.a),
+        "b": _session_dict(c.b),
+        "unit_label": c.unit_label,
+        "totals": {"a": _totals_dict(c.totals_a), "b": _totals_dict(c.totals_b)},
+        "saving_percent": c.saving_percent,
+        "units_a": c.units_a,
+        "units_b": c.units_b,
+        "cost_per_unit": {"a": c.cost_per_unit_a, "b": c.cost_per_unit_b},
+        "saving_per_unit_percent": c.saving_per_unit_percent,
+        "units": [
+            {"unit": u.unit, "a": _totals_dict(u.a), "b": _totals_dict(u.b), "saving_percent": u.saving_percent}
+            for u in c.units
+        ],
+    }
+
+
+def estimate_dict(estimate: BatchEstimate, *, session: SessionInfo, unit_label: str) -> dict[str, Any]:
+    """An estimate as JSON-ready data."""
+    e = estimate
+    return {
+        "session": _session_dict(session),
+        "unit_label": unit_label,
+        "units": e.units,
+        "sample_units": e.sample_units,
+        "mean_cost_per_unit": e.mean_cost_per_unit,
+        "projected_cost": e.projected_cost,
+        "interval": {"confidence": e.confidence, "low": e.low, "high": e.high, "method": "bootstrap"},
+        "budget": e.budget,
+        "expected_calls": e.expected_calls,
+        "expected_tokens": e.expected_tokens,
+        "resamples": e.resamples,
+        "seed": e.seed,
+        "unpriced_calls": e.unpriced_calls,
+        "warnings": list(e.warnings),
+    }

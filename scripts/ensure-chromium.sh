@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install Debian's chromium for the HTML report tests, only when it is missing and we are root.
+# Idempotent: does nothing when /usr/bin/chromium exists; the tests skip (with a reason) otherwise.
+set -e
+if [ -x /usr/bin/chromium ]; then
+    exit 0
+fi
+if [ "$(id -u)" != "0" ]; then
+    echo "ensure-chromium: /usr/bin/chromium is missing and we are not root: the HTML report browser tests will skip" >&2
+    exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-chromium: no apt-get: the HTML report browser tests will skip" >&2
+    exit 0
+fi
+apt-get update && apt-get install -y chromium
