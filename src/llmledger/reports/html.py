@@ -91,7 +91,7 @@ def _over_time(overview: Overview) -> str:
     fig.update_layout(
         title="Cost over time (UTC)",
         yaxis={"title": "cost per bucket (USD)"},
-        yaxis2={"title": "cumulative (USD)", "overlaying": "y", "side": "right"},
+        yaxis2={"title": "cumulative (USD)", "overlaying": "y", "side": "right", "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.2},
     )
     return _figure_div(fig, "cost-over-time")
