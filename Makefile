@@ -21,7 +21,7 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)
-	$(BIN)/llmledger demo
+	$(BIN)/llmledger demo --cost-report cost_report.json
 
 test: $(STAMP_DEV)
 	sh scripts/ensure-chromium.sh
