@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from ..reports.stats import DAY, SessionStats, Totals
 from .filters import Filters
@@ -19,6 +19,7 @@ from .record import COLUMNS, CallRecord
 __all__ = [
     "Dialect",
     "Query",
+    "SQLReads",
     "aggregate_sql",
     "insert_sql",
     "query_breakdown",
@@ -183,3 +184,41 @@ def query_top_calls(
         f" ORDER BY CASE WHEN cost_pusd IS NULL THEN 1 ELSE 0 END, cost_pusd DESC, ts, id LIMIT {int(n)}"
     )
     return [from_row(row) for row in query(sql, params)]
+
+
+class SQLReads:
+    """The read side shared by the SQL ledgers: every aggregate runs in the database.
+
+    A subclass sets :attr:`dialect` and provides ``_query(sql, params)`` and ``_from_row(row)``.
+    """
+
+    dialect: ClassVar[Dialect]
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _from_row(row: tuple[Any, ...]) -> CallRecord:
+        return CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
+
+    def stats(
+        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
+    ) -> SessionStats:
+        """Totals and breakdowns, aggregated in SQL."""
+        return query_stats(self._query, self.dialect, (filters or Filters()).with_session(session_id), unit_label)
+
+    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per operation, model, provider, day or label value, aggregated in SQL."""
+        return query_breakdown(self._query, self.dialect, by, (filters or Filters()).with_session(session_id))
+
+    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
+        """Totals per value of ``unit_label``, aggregated in SQL."""
+        return query_per_unit(self._query, self.dialect, unit_label, filters or Filters())
+
+    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
+        """Totals per time bucket of ``bucket_s`` seconds (bucket start, totals), aggregated in SQL."""
+        return query_over_time(self._query, self.dialect, bucket_s, filters or Filters())
+
+    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
+        """The ``n`` most expensive calls, dearest first, read with ``ORDER BY ... LIMIT``."""
+        return query_top_calls(self._query, self.dialect, n, filters or Filters(), self._from_row)

@@ -21,8 +21,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError('install "llmledger[postgres]" to use a PostgreSQL ledger') from exc
 
 from ..exceptions import LedgerError
-from ..reports.stats import SessionStats, Totals
-from ._sql import Dialect, query_breakdown, query_over_time, query_per_unit, query_stats, query_top_calls, where_sql
+from ._sql import Dialect, SQLReads, where_sql
 from .filters import Filters
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .record import COLUMNS, CallRecord, SessionInfo, to_rows
@@ -44,7 +43,19 @@ _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('llmledger migrations '
 _GET_VERSION = "SELECT value FROM llmledger_meta WHERE key = 'schema_version'"
 
 
-class PostgresLedger:
+def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
+    return "labels ->> %s::text", (label,)
+
+
+_DIALECT = Dialect(
+    placeholder="%s",
+    label_expr=_label_expr,
+    day_expr="to_char(to_timestamp(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    bucket_expr="floor(ts / %s) * %s",
+)
+
+
+class PostgresLedger(SQLReads):
     """Call records in PostgreSQL, written in batches with ``COPY``, read with SQL aggregates.
 
     Each :meth:`write` is one transaction: the batch is copied into a per-connection temporary
@@ -67,6 +78,8 @@ class PostgresLedger:
     Raises:
         LedgerError: the server cannot be reached, or the database has a newer schema.
     """
+
+    dialect = _DIALECT
 
     def __init__(
         self,
@@ -198,28 +211,6 @@ class PostgresLedger:
         except psycopg.Error as exc:
             raise LedgerError(f"cannot read {self}: {exc}") from exc
 
-    def stats(
-        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
-    ) -> SessionStats:
-        """Totals and breakdowns, aggregated in SQL."""
-        return query_stats(self._query, _DIALECT, (filters or Filters()).with_session(session_id), unit_label)
-
-    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
-        """Totals per operation, model, provider, day or label value, aggregated in SQL."""
-        return query_breakdown(self._query, _DIALECT, by, (filters or Filters()).with_session(session_id))
-
-    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
-        """Totals per value of ``unit_label``, aggregated in SQL."""
-        return query_per_unit(self._query, _DIALECT, unit_label, filters or Filters())
-
-    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
-        """Totals per time bucket of ``bucket_s`` seconds (bucket start, totals), aggregated in SQL."""
-        return query_over_time(self._query, _DIALECT, bucket_s, filters or Filters())
-
-    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
-        """The ``n`` most expensive calls, dearest first, read with ``ORDER BY ... LIMIT``."""
-        return query_top_calls(self._query, _DIALECT, n, filters or Filters(), _from_row)
-
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         return self._retrying("read", lambda conn: conn.execute(sql, params).fetchall())
 
@@ -261,22 +252,6 @@ def _refused(cur: psycopg.Cursor[tuple[Any, ...]], skipped: list[CallRecord]) ->
 def _create_batch_table(conn: _Connection) -> None:
     """Create the connection's temporary batch table (the pool calls this on each new connection)."""
     conn.execute(_CREATE_BATCH_TABLE)
-
-
-def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
-    return "labels ->> %s::text", (label,)
-
-
-def _from_row(row: tuple[Any, ...]) -> CallRecord:
-    return CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
-
-
-_DIALECT = Dialect(
-    placeholder="%s",
-    label_expr=_label_expr,
-    day_expr="to_char(to_timestamp(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-    bucket_expr="floor(ts / %s) * %s",
-)
 
 
 def _display_dsn(dsn: str) -> str:

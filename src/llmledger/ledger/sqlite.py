@@ -10,15 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import LedgerError
-from ..reports.stats import SessionStats, Totals
 from ._sql import (
     Dialect,
+    SQLReads,
     insert_sql,
-    query_breakdown,
-    query_over_time,
-    query_per_unit,
-    query_stats,
-    query_top_calls,
     where_sql,
 )
 from .filters import Filters
@@ -33,7 +28,26 @@ DEFAULT_DB = "llmledger.db"
 _INSERT = insert_sql("?", ("OR IGNORE ", ""))
 
 
-class SQLiteLedger:
+def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
+    path = "$." + json.dumps(label)
+    # booleans read back as JSON spells them (true/false), as PostgreSQL and the memory ledger do;
+    # numbers as text, so a filter's value (text) compares equal
+    expr = (
+        "CAST(CASE json_type(labels, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
+        " ELSE json_extract(labels, ?) END AS TEXT)"
+    )
+    return expr, (path, path)
+
+
+_DIALECT = Dialect(
+    placeholder="?",
+    label_expr=_label_expr,
+    day_expr="date(ts, 'unixepoch')",
+    bucket_expr="CAST(ts / ? AS INTEGER) * ?",
+)
+
+
+class SQLiteLedger(SQLReads):
     """Call records in a SQLite file (WAL mode, so readers never block the writer).
 
     Each :meth:`write` is one transaction: a batch is stored whole or not at all, and a process
@@ -45,6 +59,8 @@ class SQLiteLedger:
         synchronous: SQLite's ``synchronous`` pragma; ``FULL`` (default) survives power loss,
             ``NORMAL`` survives process crashes only and is faster.
     """
+
+    dialect = _DIALECT
 
     def __init__(self, path: str | Path = DEFAULT_DB, *, timeout_s: float = 30.0, synchronous: str = "FULL") -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
@@ -151,28 +167,6 @@ class SQLiteLedger:
         for row in cursor:
             yield CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
 
-    def stats(
-        self, session_id: str | None = None, *, unit_label: str | None = None, filters: Filters | None = None
-    ) -> SessionStats:
-        """Totals and breakdowns, aggregated in SQL."""
-        return query_stats(self._query, _DIALECT, (filters or Filters()).with_session(session_id), unit_label)
-
-    def breakdown(self, by: str, session_id: str | None = None, *, filters: Filters | None = None) -> dict[str, Totals]:
-        """Totals per operation, model, provider, day or label value, aggregated in SQL."""
-        return query_breakdown(self._query, _DIALECT, by, (filters or Filters()).with_session(session_id))
-
-    def per_unit(self, unit_label: str, filters: Filters | None = None) -> dict[str, Totals]:
-        """Totals per value of ``unit_label``, aggregated in SQL."""
-        return query_per_unit(self._query, _DIALECT, unit_label, filters or Filters())
-
-    def over_time(self, bucket_s: float, filters: Filters | None = None) -> list[tuple[float, Totals]]:
-        """Totals per time bucket of ``bucket_s`` seconds (bucket start, totals), aggregated in SQL."""
-        return query_over_time(self._query, _DIALECT, bucket_s, filters or Filters())
-
-    def top_calls(self, n: int, filters: Filters | None = None) -> list[CallRecord]:
-        """The ``n`` most expensive calls, dearest first, read with ``ORDER BY ... LIMIT``."""
-        return query_top_calls(self._query, _DIALECT, n, filters or Filters(), _from_row)
-
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._conn.execute(sql, params).fetchall()
@@ -182,29 +176,6 @@ class SQLiteLedger:
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
-
-
-def _label_expr(label: str) -> tuple[str, tuple[Any, ...]]:
-    path = "$." + json.dumps(label)
-    # booleans read back as JSON spells them (true/false), as PostgreSQL and the memory ledger do;
-    # numbers as text, so a filter's value (text) compares equal
-    expr = (
-        "CAST(CASE json_type(labels, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
-        " ELSE json_extract(labels, ?) END AS TEXT)"
-    )
-    return expr, (path, path)
-
-
-def _from_row(row: tuple[Any, ...]) -> CallRecord:
-    return CallRecord.from_row(dict(zip(COLUMNS, row, strict=True)))
-
-
-_DIALECT = Dialect(
-    placeholder="?",
-    label_expr=_label_expr,
-    day_expr="date(ts, 'unixepoch')",
-    bucket_expr="CAST(ts / ? AS INTEGER) * ?",
-)
 
 
 class _Transaction:
