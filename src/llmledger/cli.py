@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -308,16 +309,18 @@ def summary(
             )
         )
         return
-    table = Table(title=f"Session {info.id} by {by}")
-    for column in (by, "calls", "failed", "input tokens", "output tokens", "cached", "cost", "cost / 1K tok"):
-        table.add_column(column, justify="left" if column == by else "right")
+    table = Table(title=f"Session {info.id} by {by}", box=box.SIMPLE_HEAD)
+    failures = any(t.failed_calls for t in groups.values())
+    columns = (by, "calls", *(("failed",) if failures else ()), "input", "output", "cached", "cost", "$/1K tok")
+    for column in columns:
+        table.add_column(column, justify="left" if column == by else "right", no_wrap=True)
     ordered = sorted(groups.items()) if by == "day" else sorted(groups.items(), key=lambda kv: -kv[1].cost_usd)
     for key, t in ordered:
         per_1k = t.cost_per_1k_tokens
         table.add_row(
-            key,
+            escape(key),
             f"{t.calls:,}",
-            f"{t.failed_calls:,}",
+            *((f"{t.failed_calls:,}",) if failures else ()),
             f"{t.prompt_tokens:,}",
             f"{t.completion_tokens:,}",
             f"{t.cached_tokens:,}",
