@@ -3,7 +3,9 @@ import signal
 from decimal import Decimal
 from typing import Any
 
-from llmledger import CostTracker, MemoryLedger, PriceTable, Usage, tracked_map
+import pytest
+
+from llmledger import CostTracker, MemoryLedger, PriceTable, Usage, UsageMissingWarning, tracked_map
 from llmledger.config import parse_config
 
 PRICES = PriceTable(
@@ -29,6 +31,10 @@ def call(item: int) -> tuple[int, Any]:
 
 def usage_only(item: int) -> tuple[str, Usage]:
     return f"r{item}", Usage(prompt_tokens=1000, completion_tokens=100)
+
+
+def no_usage(item: int) -> tuple[int, dict[str, object]]:
+    return item, {"id": f"chatcmpl-n{item}", "object": "chat.completion", "model": "gpt-4o", "choices": []}
 
 
 def die_on_three(item: int) -> tuple[int, Usage]:
@@ -98,3 +104,13 @@ def test_a_killed_worker_fails_only_its_items_and_the_map_goes_on() -> None:
     assert len(dead) <= 2, "only the items in flight with the dead worker fail"
     assert tracker.calls == 8
     assert tracker.stats().totals.failed_calls == len(dead)
+
+
+def test_a_response_without_usage_warns_and_is_recorded_unpriced() -> None:
+    tracker = CostTracker(PRICES)
+    with pytest.warns(UsageMissingWarning, match="no usage data for detect"):
+        outcomes = tracked_map(no_usage, range(3), tracker=tracker, operation_type="detect", executor="thread")
+    assert [o.ok for o in outcomes] == [True, True, True]
+    assert [o.cost_usd for o in outcomes] == [None, None, None]
+    stats = tracker.stats()
+    assert (stats.totals.calls, stats.totals.unpriced_calls, stats.totals.cost_usd) == (3, 3, 0)

@@ -7,9 +7,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .bounds import messages_prompt_bound
-from .exceptions import UsageLimitExceededError, UsageMissingWarning
+from .exceptions import UsageLimitExceededError
 from .guard import CallPlan
 from .ledger.record import LabelValue
+from .tracker import warn_missing_usage
 from .usage import ImageUsage, extract_model, extract_usage
 
 if TYPE_CHECKING:
@@ -65,12 +66,9 @@ class GuardedCall:
         """Record the response, settle the reservation with its actual cost, return the cost."""
         usage = extract_usage(response)
         if usage is None:
-            import logging
-            import warnings
-
-            message = f"no usage data in {type(response).__name__} for {self.operation_type}: recorded as unpriced"
-            logging.getLogger("llmledger.tracker").warning(message)
-            warnings.warn(message, UsageMissingWarning, stacklevel=2)
+            warn_missing_usage(
+                f"no usage data in {type(response).__name__} for {self.operation_type}: recorded as unpriced"
+            )
         request_id = response.get("id") if isinstance(response, dict) else getattr(response, "id", None)
         merged: dict[str, Any] = {**self.labels, **labels}
         try:
@@ -81,6 +79,7 @@ class GuardedCall:
                 provider=self.provider,
                 request_id=request_id if isinstance(request_id, str) else None,
                 latency_s=time.perf_counter() - self._start,
+                warn=False,
                 **merged,
             )
         finally:

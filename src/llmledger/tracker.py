@@ -209,13 +209,17 @@ class CostTracker:
         request_id: str | None = None,
         latency_s: float | None = None,
         cost_usd: Decimal | None = None,
+        warn: bool = True,
         **labels: LabelValue,
     ) -> Decimal | None:
         """Record one call from a :class:`~llmledger.Usage` and return its cost.
 
-        ``usage=None`` records the call as unpriced. ``cost_usd`` takes a cost as given (an
+        ``usage=None`` records the call as unpriced, with a :class:`~llmledger.UsageMissingWarning`
+        (``warn=False``: the caller has warned already). ``cost_usd`` takes a cost as given (an
         :class:`~llmledger.ExplicitCostReporter`'s) instead of pricing the usage.
         """
+        if usage is None and cost_usd is None and warn:
+            warn_missing_usage(f"no usage data for {operation_type}: recorded as unpriced")
         return self._track_usage(usage, operation_type, model, provider, request_id, latency_s, cost_usd, labels)
 
     def _track_usage(
@@ -304,9 +308,7 @@ class CostTracker:
             cost_usd, tokens = explicit
             usage = usage or Usage(prompt_tokens=tokens)
         elif usage is None:
-            message = f"no usage data in {type(response).__name__} for {operation_type}: recorded as unpriced"
-            logger.warning(message)
-            warnings.warn(message, UsageMissingWarning, stacklevel=2)
+            warn_missing_usage(f"no usage data in {type(response).__name__} for {operation_type}: recorded as unpriced")
         return self._track_usage(usage, operation_type, model, provider, _label_str(request_id), None, cost_usd, labels)
 
     def track_failure(
@@ -731,6 +733,12 @@ def _images(images: int | ImageUsage | Sequence[ImageUsage] | None) -> tuple[Ima
     if isinstance(images, ImageUsage):
         return (images,)
     return tuple(images)
+
+
+def warn_missing_usage(message: str, *, stacklevel: int = 3) -> None:
+    """Say that a call had no usage data: a log line and a :class:`~llmledger.UsageMissingWarning`."""
+    logger.warning(message)
+    warnings.warn(message, UsageMissingWarning, stacklevel=stacklevel)
 
 
 def _label_str(value: object) -> str | None:

@@ -161,12 +161,12 @@ def tracked_map(
         return True
 
     def record(index: int, item: T, result: Any, data: CallData | None, error: str | None) -> None:
-        extra = dict(item_labels(item))
+        extra: dict[str, Any] = dict(item_labels(item))
         reservation = held.pop(index, None)
         if error is not None or data is None:
             if reservation is not None:
                 reservation.release()
-            tracker.track_failure(operation_type, error or "no result", **extra)  # type: ignore[arg-type]
+            tracker.track_failure(operation_type, error or "no result", **extra)
             outcomes[index] = MapOutcome(item, None, error or "no result", None)
             return
         cost = tracker.track_usage(

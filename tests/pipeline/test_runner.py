@@ -20,6 +20,7 @@ from llmledger import (
     Step,
     UsageLimitExceededError,
     UsageLimits,
+    UsageMissingWarning,
     make_agent_async,
 )
 from llmledger.config import parse_config
@@ -94,9 +95,12 @@ def test_each_output_is_the_next_input() -> None:
             seen.append(value)
             return value + self.suffix
 
-    result = Runner(Step("a", Echo("1")) >> Step("b", Echo("2")) >> Step("c", Echo("3")), prices=prices()).run("x")
+    # a step whose result carries no usage is recorded unpriced, with a warning (never a silent $0)
+    with pytest.warns(UsageMissingWarning, match="no usage data for"):
+        result = Runner(Step("a", Echo("1")) >> Step("b", Echo("2")) >> Step("c", Echo("3")), prices=prices()).run("x")
     assert seen == ["x", "x1", "x12"]
     assert result.output == "x123"
+    assert [s.cost_usd for s in result.step_history] == [None, None, None]
 
 
 def test_failing_step_ends_the_run_with_the_error_kept() -> None:

@@ -115,6 +115,7 @@ class MeteredCall:
                 provider=inst.provider,
                 request_id=request_id,
                 latency_s=time.perf_counter() - self.start,
+                warn=False,
                 **labels,
             )
         finally:

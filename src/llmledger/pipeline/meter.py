@@ -79,6 +79,7 @@ class StepMeter:
         cost_usd: Decimal | None = None,
     ) -> Decimal | None:
         """Price and record a finished request, settle its reservation, add it to the step's sums."""
+        labels: dict[str, Any] = self.labels
         try:
             cost = self.tracker.track_usage(
                 usage,
@@ -88,7 +89,7 @@ class StepMeter:
                 request_id=request_id,
                 latency_s=latency_s,
                 cost_usd=cost_usd,
-                **self.labels,
+                **labels,
             )
         finally:
             tokens = usage.total_tokens if usage is not None else 0
