@@ -1,17 +1,18 @@
-"""GuardedCall: one call reserved before it is sent, recorded and settled after (``tracker.call``)."""
+"""GuardedCall: one call reserved before it is sent, recorded and settled after (``tracker.call``).
+
+A thin context manager around :class:`~llmledger.instrument._recording.MeteredCall`, the one
+plan / record / settle lifecycle that instrumented clients use too.
+"""
 
 from __future__ import annotations
 
-import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .bounds import messages_prompt_bound
-from .exceptions import UsageLimitExceededError
-from .guard import CallPlan
+from .instrument._recording import Instrumentation, MeteredCall
 from .ledger.record import LabelValue
-from .tracker import warn_missing_usage
-from .usage import ImageUsage, extract_model, extract_usage
+from .usage import ImageUsage
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -37,62 +38,41 @@ class GuardedCall:
         images: tuple[ImageUsage, ...],
         labels: dict[str, LabelValue],
     ) -> None:
-        self.tracker = tracker
-        self.operation_type = operation_type
-        self.model = model
-        self.provider = provider
-        self.labels = labels
-        bound = prompt_tokens_bound
-        if bound is None:
-            bound = messages_prompt_bound(messages, tracker.guard.mode) if messages is not None else 0
-        self.plan: CallPlan = tracker.guard.plan(
-            model, provider=provider, prompt_tokens_bound=bound, requested_cap=max_tokens, images=images
+        def bound() -> int:
+            if prompt_tokens_bound is not None:
+                return prompt_tokens_bound
+            return messages_prompt_bound(messages, tracker.guard.mode) if messages is not None else 0
+
+        self._requested_cap = max_tokens
+        self._call: MeteredCall = Instrumentation(tracker=tracker, provider=provider, labels=labels).start(
+            operation_type, model, prompt_bound=bound, requested_cap=max_tokens, images=images
         )
         self.cost_usd: Decimal | None = None
         """What the call cost, once recorded."""
-        self.recorded = False
-        self._start = time.perf_counter()
 
     @property
     def max_tokens(self) -> int | None:
         """The output cap to send: the caller's, or what the remaining budget affords."""
-        return self.plan.output_cap
+        plan = self._call.plan
+        return plan.output_cap if plan is not None else self._requested_cap
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the call was recorded (or released)."""
+        return self._call.done
 
     def __enter__(self) -> GuardedCall:
-        self._start = time.perf_counter()
         return self
 
     def record(self, response: Any, **labels: LabelValue) -> Decimal | None:
         """Record the response, settle the reservation with its actual cost, return the cost."""
-        usage = extract_usage(response)
-        if usage is None:
-            warn_missing_usage(
-                f"no usage data in {type(response).__name__} for {self.operation_type}: recorded as unpriced"
-            )
-        request_id = response.get("id") if isinstance(response, dict) else getattr(response, "id", None)
-        merged: dict[str, Any] = {**self.labels, **labels}
-        try:
-            self.cost_usd = self.tracker.track_usage(
-                usage,
-                self.operation_type,
-                model=extract_model(response) or self.model,
-                provider=self.provider,
-                request_id=request_id if isinstance(request_id, str) else None,
-                latency_s=time.perf_counter() - self._start,
-                warn=False,
-                **merged,
-            )
-        finally:
-            self.plan.settle(self.cost_usd, usage.total_tokens if usage is not None else 0)
-            self.recorded = True
+        self.cost_usd = self._call.record_response(response, **labels)
         return self.cost_usd
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.recorded:
-            return
-        self.plan.release()
-        if exc is not None and not isinstance(exc, UsageLimitExceededError):
-            labels: dict[str, Any] = self.labels
-            self.tracker.track_failure(self.operation_type, exc, model=self.model, provider=self.provider, **labels)
+        if exc is not None:
+            self._call.fail(exc)
+        else:
+            self._call.release()

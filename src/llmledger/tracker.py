@@ -32,7 +32,7 @@ from .money import ZERO
 from .pricing import Cost, ModelPrice, PriceTable, load_prices
 from .reporter import explicit_cost
 from .reports.stats import SessionStats, Totals, counts_to_totals, totals_to_counts
-from .usage import ImageUsage, Usage, extract_model, extract_provider, extract_usage
+from .usage import ImageUsage, Usage, extract_model, extract_provider, extract_request_id, extract_usage
 
 if TYPE_CHECKING:
     from .guarded_call import GuardedCall
@@ -301,7 +301,7 @@ class CostTracker:
         model = _label_str(labels.pop("model", None)) or extract_model(response)
         provider = _label_str(labels.pop("provider", None)) or extract_provider(response)
         if request_id is None:
-            request_id = _response_id(response)
+            request_id = extract_request_id(response)
         cost_usd: Decimal | None = None
         usage = extract_usage(response)
         if explicit is not None:
@@ -743,13 +743,6 @@ def warn_missing_usage(message: str, *, stacklevel: int = 3) -> None:
 
 def _label_str(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def _response_id(response: Any) -> str | None:
-    value = response.get("id") if isinstance(response, Mapping) else getattr(response, "id", None)
-    if value is None and not isinstance(response, Mapping):
-        value = getattr(response, "provider_response_id", None)
-    return value if isinstance(value, str) and value else None
 
 
 def _describe_price(price: ModelPrice) -> dict[str, str]:

@@ -17,7 +17,7 @@ from .exceptions import UsageLimitExceededError
 from .ledger.record import LabelValue
 from .reporter import explicit_cost
 from .tracker import CostTracker
-from .usage import Usage, extract_model, extract_provider, extract_usage
+from .usage import Usage, extract_model, extract_provider, extract_request_id, extract_usage
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -56,14 +56,11 @@ def call_data(response_or_usage: Any, *, latency_s: float | None = None) -> Call
     usage = extract_usage(response_or_usage)
     if explicit is not None and usage is None:
         usage = Usage(prompt_tokens=explicit[1])
-    request_id = getattr(response_or_usage, "id", None)
-    if isinstance(response_or_usage, Mapping):
-        request_id = response_or_usage.get("id")
     return CallData(
         usage=usage,
         model=extract_model(response_or_usage),
         provider=extract_provider(response_or_usage),
-        request_id=request_id if isinstance(request_id, str) else None,
+        request_id=extract_request_id(response_or_usage),
         cost_usd=explicit[0] if explicit else None,
         latency_s=latency_s,
     )

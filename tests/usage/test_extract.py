@@ -15,7 +15,7 @@ from openai.types.chat import ChatCompletion
 from pydantic_ai.usage import RunUsage
 
 import llmledger.usage
-from llmledger.usage import Usage, _extract, extract_model, extract_provider, extract_usage
+from llmledger.usage import Usage, _extract, extract_model, extract_provider, extract_request_id, extract_usage
 
 RESPONSES = Path(__file__).parents[1] / "fixtures" / "responses"
 
@@ -34,8 +34,26 @@ def test_all_matches_public_names() -> None:
         "Usage",
         "extract_model",
         "extract_provider",
+        "extract_request_id",
         "extract_usage",
     }
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"id": "chatcmpl-1", "object": "chat.completion"}, "chatcmpl-1"),
+        (SimpleNamespace(id="msg_01"), "msg_01"),
+        (SimpleNamespace(id=None, response_id="google-7"), "google-7"),
+        ({"responseId": "google-8"}, "google-8"),
+        (SimpleNamespace(provider_response_id="resp_9"), "resp_9"),
+        ({"id": ""}, None),
+        ({"id": 12}, None),
+        (None, None),
+    ],
+)
+def test_extract_request_id(obj: object, expected: str | None) -> None:
+    assert extract_request_id(obj) == expected
 
 
 def test_import_loads_no_sdk() -> None:

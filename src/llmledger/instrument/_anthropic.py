@@ -14,10 +14,10 @@ from types import TracebackType
 from typing import Any
 
 from ..bounds import json_tokens, messages_prompt_bound, text_tokens
-from ..usage import extract_usage
+from ..usage import extract_request_id, extract_usage
 from ..usage.anthropic import usage_from_anthropic_usage
 from ._proxy import After, ResourceProxy, metered_method, replace_attribute
-from ._recording import Instrumentation, MeteredCall, int_or_none, response_id
+from ._recording import Instrumentation, MeteredCall, int_or_none
 from ._streams import MeteredAsyncStream, MeteredStream, StreamState
 
 __all__ = ["install"]
@@ -88,7 +88,7 @@ def _observe(state: StreamState, event: Any) -> bool:
     if kind == "message_start":
         message = event.message
         state.model = getattr(message, "model", None)
-        state.request_id = response_id(message)
+        state.request_id = extract_request_id(message)
         state.extra = _usage_fields(message.usage)
         state.usage = usage_from_anthropic_usage(state.extra)
     elif kind == "message_delta":
@@ -122,7 +122,7 @@ def _finish_from_snapshot(call: MeteredCall, stream: Any, error: BaseException |
     if snapshot is not None:
         state.usage = extract_usage(snapshot)
         state.model = getattr(snapshot, "model", None)
-        state.request_id = response_id(snapshot)
+        state.request_id = extract_request_id(snapshot)
         state.final = getattr(snapshot, "stop_reason", None) is not None
     state.finish(error if error is not None else GeneratorExit() if not state.final else None)
 

@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 from ..bounds import prompt_tokens_bound
-from ..usage import extract_model, extract_usage
+from ..usage import extract_model, extract_request_id, extract_usage
 from ._proxy import After, ResourceProxy, metered_method, replace_attribute
-from ._recording import Instrumentation, MeteredCall, int_or_none, response_id
+from ._recording import Instrumentation, MeteredCall, int_or_none
 from ._streams import StreamState, metered_aiter, metered_iter
 
 __all__ = ["install"]
@@ -123,7 +123,7 @@ def _observe(state: StreamState, chunk: Any) -> bool:
     if getattr(chunk, "usage_metadata", None) is not None:
         state.usage = extract_usage(chunk) or state.usage
         state.model = extract_model(chunk) or state.model
-        state.request_id = response_id(chunk) or state.request_id
+        state.request_id = extract_request_id(chunk) or state.request_id
     if any(getattr(c, "finish_reason", None) for c in getattr(chunk, "candidates", None) or ()):
         state.final = state.usage is not None
     return True

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..bounds import json_tokens, messages_prompt_bound, prompt_tokens_bound, text_tokens
-from ..usage import ImageUsage, extract_model, extract_usage
+from ..usage import ImageUsage, extract_model, extract_request_id, extract_usage
 from ._proxy import After, ResourceProxy, metered_method, replace_attribute
-from ._recording import Instrumentation, MeteredCall, int_or_none, response_id
+from ._recording import Instrumentation, MeteredCall, int_or_none
 from ._streams import MeteredAsyncStream, MeteredStream, StreamState
 
 __all__ = ["install"]
@@ -95,7 +95,7 @@ def _chat_before(inst: Instrumentation, kwargs: dict[str, Any]) -> tuple[Metered
 def _observe_chat(state: StreamState, chunk: Any) -> bool:
     if state.model is None:
         state.model = getattr(chunk, "model", None)
-        state.request_id = response_id(chunk)
+        state.request_id = extract_request_id(chunk)
     if getattr(chunk, "usage", None) is not None:
         state.usage = extract_usage(chunk)
         state.final = True
@@ -147,7 +147,7 @@ def _observe_response_event(state: StreamState, event: Any) -> bool:
     if kind == "response.created" or kind in _FINAL_RESPONSE_EVENTS:
         response = getattr(event, "response", None)
         state.model = extract_model(event) or state.model
-        state.request_id = response_id(response) or state.request_id
+        state.request_id = extract_request_id(response) or state.request_id
         if kind in _FINAL_RESPONSE_EVENTS:
             state.usage = extract_usage(event)
             state.final = state.usage is not None

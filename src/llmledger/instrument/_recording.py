@@ -7,20 +7,21 @@ and how to undo it); :class:`MeteredCall` is one call made through it.
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import UsageLimitExceededError, UsageMissingWarning
+from ..exceptions import UsageLimitExceededError
 from ..guard import CallPlan
 from ..ledger.record import LabelValue
-from ..usage import ImageUsage, Usage, extract_model, extract_usage
+from ..tracker import warn_missing_usage
+from ..usage import ImageUsage, Usage, extract_model, extract_request_id, extract_usage
 
 if TYPE_CHECKING:
     from ..tracker import CostTracker
 
-__all__ = ["Instrumentation", "MeteredCall", "int_or_none", "response_id"]
+__all__ = ["Instrumentation", "MeteredCall", "int_or_none"]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -29,8 +30,8 @@ class Instrumentation:
 
     tracker: CostTracker
     """Where its calls are recorded."""
-    provider: str
-    """The provider its calls are priced under."""
+    provider: str | None
+    """The provider its calls are priced under (``None``: from the model name)."""
     operation_type: str | None = None
     """The operation recorded for every call; ``None``: the SDK method's name."""
     labels: dict[str, LabelValue] = field(default_factory=dict)
@@ -86,9 +87,16 @@ class MeteredCall:
         plan = self.plan
         return plan.output_cap if plan is not None and plan.cap_was_set else None
 
-    def record_response(self, response: Any) -> None:
-        """Record a complete (non-streamed) response."""
-        self.record(extract_usage(response), model=extract_model(response), request_id=response_id(response))
+    def record_response(self, response: Any, **labels: LabelValue) -> Decimal | None:
+        """Record a complete (non-streamed) response; return its cost."""
+        missing = f"no usage data in {type(response).__name__}"
+        return self.record(
+            extract_usage(response),
+            model=extract_model(response),
+            request_id=extract_request_id(response),
+            missing=missing,
+            labels=labels,
+        )
 
     def record(
         self,
@@ -97,16 +105,20 @@ class MeteredCall:
         model: str | None = None,
         request_id: str | None = None,
         missing: str = "no usage data",
-    ) -> None:
-        """Record the call with its usage (``None``: unpriced, with a warning saying ``missing``)."""
+        labels: Mapping[str, LabelValue] | None = None,
+    ) -> Decimal | None:
+        """Record the call with its usage (``None``: unpriced, with a warning saying ``missing``), once.
+
+        ``labels`` are added to the instrumentation's for this call. Returns the cost.
+        """
         if self.done:
-            return
+            return None
         self.done = True
         inst = self.instrumentation
         if usage is None:
-            warnings.warn(f"{self.operation}: {missing}; recorded as unpriced", UsageMissingWarning, stacklevel=4)
+            warn_missing_usage(f"{self.operation}: {missing}; recorded as unpriced", stacklevel=4)
         cost = None
-        labels: dict[str, Any] = inst.labels
+        merged: dict[str, Any] = {**inst.labels, **labels} if labels else inst.labels
         try:
             cost = inst.tracker.track_usage(
                 usage,
@@ -116,20 +128,25 @@ class MeteredCall:
                 request_id=request_id,
                 latency_s=time.perf_counter() - self.start,
                 warn=False,
-                **labels,
+                **merged,
             )
         finally:
             if self.plan is not None:
                 self.plan.settle(cost, usage.total_tokens if usage is not None else 0)
+        return cost
 
-    def fail(self, error: BaseException) -> None:
-        """The request failed before an answer: give the reservation back, record the failure."""
+    def release(self) -> bool:
+        """The call was not made: give the reservation back. ``False`` if it was already recorded."""
         if self.done:
-            return
+            return False
         self.done = True
         if self.plan is not None:
             self.plan.release()
-        if isinstance(error, UsageLimitExceededError):
+        return True
+
+    def fail(self, error: BaseException) -> None:
+        """The request failed before an answer: give the reservation back, record the failure."""
+        if not self.release() or isinstance(error, UsageLimitExceededError):
             return
         inst = self.instrumentation
         labels: dict[str, Any] = inst.labels
@@ -146,9 +163,3 @@ class MeteredCall:
 def int_or_none(value: Any) -> int | None:
     """An ``int`` argument, or ``None`` for anything else (``NOT_GIVEN``, ``omit``, ``None``)."""
     return value if type(value) is int else None
-
-
-def response_id(response: Any) -> str | None:
-    """The provider's id of a response (``id`` or Google's ``response_id``), if any."""
-    value = getattr(response, "id", None) or getattr(response, "response_id", None)
-    return value if isinstance(value, str) and value else None

@@ -6,7 +6,7 @@ One small pure module per provider shape (:mod:`.openai`, :mod:`.anthropic`, :mo
 
 from __future__ import annotations
 
-from ._extract import extract_model, extract_provider, extract_usage
+from ._extract import extract_model, extract_provider, extract_request_id, extract_usage
 from ._types import ImageUsage, Usage
 
-__all__ = ["ImageUsage", "Usage", "extract_model", "extract_provider", "extract_usage"]
+__all__ = ["ImageUsage", "Usage", "extract_model", "extract_provider", "extract_request_id", "extract_usage"]

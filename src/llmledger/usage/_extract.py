@@ -199,6 +199,31 @@ def extract_model(obj: Any) -> str | None:
         return None
 
 
+_ID_KEYS = ("id", "response_id", "responseId", "provider_response_id")
+
+
+def extract_request_id(obj: Any) -> str | None:
+    """Return the provider's id of a response, from an SDK object or its JSON dict.
+
+    That is ``id`` (OpenAI, Anthropic), ``response_id`` (Google) or ``provider_response_id`` (a
+    pydantic-ai ``ModelResponse``).
+
+    Args:
+        obj: A response or stream chunk.
+
+    Returns:
+        The id, or ``None`` when it has none. Never raises.
+    """
+    for key in _ID_KEYS:
+        try:
+            value = get(obj, key)
+        except Exception:
+            return None
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def extract_provider(obj: Any) -> str | None:
     """Return the provider whose response shape ``obj`` has.
 
